@@ -1,0 +1,3 @@
+"""USM API gateway: the one public entry."""
+
+SERVICE_NAME = "gateway"

@@ -1,0 +1,1 @@
+"""USM developer tooling: the embedded stack, the `usm` command and the pytest plugin."""

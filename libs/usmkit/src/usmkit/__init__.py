@@ -1,0 +1,1 @@
+"""USM shared kit: the mechanics every service needs, written once."""

@@ -1,0 +1,3 @@
+"""USM network service: member cities, knowledge exchange, city-to-city sync."""
+
+SERVICE_NAME = "network"

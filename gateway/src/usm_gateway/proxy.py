@@ -1,0 +1,105 @@
+"""Forwarding to services: pooled connections, timeouts, a body limit, clean headers."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import Request
+from starlette.responses import Response
+
+from usm_gateway.config import GatewaySettings
+from usm_gateway.identity import authenticate
+from usmkit.auth import mint_internal_token
+from usmkit.observability import REQUEST_ID_HEADER
+from usmkit.problems import GatewayTimeout, NotFound, PayloadTooLarge, ServiceUnavailable
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+# Credentials end here; services trust only the internal token the gateway adds.
+CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "cookie"})
+INTERNAL_PREFIXES = ("x-usm-", "x-forwarded-", "forwarded")
+
+
+def forwardable(name: str) -> bool:
+    lowered = name.lower()
+    return (
+        lowered not in HOP_BY_HOP
+        and lowered not in CREDENTIAL_HEADERS
+        and not lowered.startswith(INTERNAL_PREFIXES)
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body may be at most {limit} bytes.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The body may be at most {limit} bytes.")
+    return bytes(body)
+
+
+def new_client(settings: GatewaySettings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.connect_timeout_s),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        follow_redirects=False,
+    )
+
+
+async def forward(
+    request: Request,
+    *,
+    service: str,
+    client: httpx.AsyncClient,
+    settings: GatewaySettings,
+) -> Response:
+    base_url = settings.service_urls.get(service)
+    if base_url is None:
+        raise NotFound(f"No service {service!r}.")
+    request_id: str = request.state.request_id
+    principal = authenticate(request, settings, request_id)
+    body = await read_body(request, settings.max_body_bytes)
+    headers = [(name, value) for name, value in request.headers.items() if forwardable(name)]
+    client_host = request.client.host if request.client else "unknown"
+    headers += [
+        ("authorization", "Bearer " + mint_internal_token(
+            principal, audience=service, secret=settings.internal_jwt_secret.get_secret_value()
+        )),
+        (REQUEST_ID_HEADER, request_id),
+        ("x-forwarded-for", client_host),
+    ]
+    upstream = client.build_request(
+        request.method,
+        base_url + request.url.path,
+        params=request.url.query,
+        headers=headers,
+        content=body,
+    )
+    try:
+        response = await client.send(upstream)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
+        raise ServiceUnavailable(f"The {service} service is unavailable; try again.") from exc
+    except httpx.TimeoutException as exc:
+        raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
+    response_headers = {
+        name: value for name, value in response.headers.items()
+        if name.lower() not in HOP_BY_HOP and name.lower() != REQUEST_ID_HEADER
+    }
+    return Response(
+        content=response.content, status_code=response.status_code, headers=response_headers
+    )

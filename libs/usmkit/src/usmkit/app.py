@@ -1,0 +1,80 @@
+"""The app factory every service uses: middleware, errors, health, metrics, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.responses import Response
+
+from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
+from usmkit.problems import install_problem_handlers
+from usmkit.runtime import RuntimeDep, ServiceRuntime, lifespan_for
+
+READY_TIMEOUT_S = 3.0
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable ids (`<tag>-<route name>`) keep generated clients readable."""
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"], include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(runtime: RuntimeDep) -> JSONResponse:
+        """Ready when the database and the broker both answer."""
+        checks: dict[str, str] = {}
+        for name, probe in (("database", runtime.database.ping), ("broker", runtime.producer.ping)):
+            try:
+                await asyncio.wait_for(probe(), READY_TIMEOUT_S)
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unavailable: {type(exc).__name__}"
+                if name == "broker":
+                    await runtime.producer.discard()
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return metrics_response()
+
+    return router
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+) -> FastAPI:
+    configure_logging(runtime.settings.log_level)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan_for(runtime),
+        generate_unique_id_function=operation_id,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=runtime.service_name)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,168 @@
+"""Principals, roles and scopes, and the internal JWT the gateway sends to services."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from pydantic import BaseModel, Field
+
+from usmkit.problems import Forbidden, Unauthorized
+
+INTERNAL_ISSUER = "usm-gateway"
+INTERNAL_TOKEN_TTL_S = 60
+ALL_CITIES = "*"
+
+_PUBLIC = frozenset({"public:read", "reports:submit"})
+_RESIDENT = _PUBLIC | {"reports:track"}
+_WG_MEMBER = _RESIDENT | {"appraisals:read", "appraisals:write"}
+_WG_FACILITATOR = _WG_MEMBER | {"appraisals:manage", "appraisals:contacts:read"}
+_CITY_ANALYST = _PUBLIC | {
+    "indicators:read",
+    "indicators:write",
+    "reports:read",
+    "appraisals:read",
+    "network:read",
+}
+_CITY_ADMIN = (
+    _CITY_ANALYST
+    | _WG_FACILITATOR
+    | {
+        "indicators:admin",
+        "geography:write",
+        "reports:moderate",
+        "reports:sensitive:read",
+        "reports:contacts:read",
+        "reports:admin",
+        "network:write",
+    }
+)
+_PARTNER_NODE = frozenset({"public:read", "network:sync"})
+
+# The role → scope mapping is data: the gateway publishes it and tests check it.
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "public": _PUBLIC,
+    "resident": frozenset(_RESIDENT),
+    "wg_member": frozenset(_WG_MEMBER),
+    "wg_facilitator": frozenset(_WG_FACILITATOR),
+    "city_analyst": frozenset(_CITY_ANALYST),
+    "city_admin": frozenset(_CITY_ADMIN),
+    "partner_node": _PARTNER_NODE,
+    "platform_admin": frozenset(_CITY_ADMIN | _PARTNER_NODE | {"platform:admin", "network:admin"}),
+}
+
+
+def scopes_for(roles: Iterable[str]) -> frozenset[str]:
+    """Union of the scopes of known roles; unknown roles grant nothing."""
+    granted: set[str] = set()
+    for role in roles:
+        granted |= ROLE_SCOPES.get(role, frozenset())
+    return frozenset(granted)
+
+
+class Principal(BaseModel):
+    """Who is calling, as the gateway established it."""
+
+    subject: str
+    roles: list[str] = Field(default_factory=list)
+    scopes: list[str] = Field(default_factory=list)
+    cities: list[str] = Field(default_factory=list)
+    client_id: str | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def anonymous(cls, request_id: str | None = None) -> Principal:
+        return cls(
+            subject="anonymous",
+            roles=["public"],
+            scopes=sorted(ROLE_SCOPES["public"]),
+            request_id=request_id,
+        )
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def acts_in(self, city: str) -> bool:
+        return ALL_CITIES in self.cities or city in self.cities
+
+
+def mint_internal_token(
+    principal: Principal, *, audience: str, secret: str, ttl_s: int = INTERNAL_TOKEN_TTL_S
+) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": INTERNAL_ISSUER,
+        "aud": audience,
+        "sub": principal.subject,
+        "iat": now,
+        "nbf": now - 5,
+        "exp": now + ttl_s,
+        "jti": str(uuid.uuid4()),
+        "roles": principal.roles,
+        "scopes": principal.scopes,
+        "cities": principal.cities,
+        "client_id": principal.client_id,
+        "request_id": principal.request_id,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def verify_internal_token(token: str, *, audience: str, secret: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=audience,
+            issuer=INTERNAL_ISSUER,
+            options={"require": ["exp", "iat", "aud", "iss", "sub"]},
+            leeway=5,
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("The internal token is missing, expired or invalid.") from exc
+    return Principal(
+        subject=claims["sub"],
+        roles=list(claims.get("roles") or []),
+        scopes=list(claims.get("scopes") or []),
+        cities=list(claims.get("cities") or []),
+        client_id=claims.get("client_id"),
+        request_id=claims.get("request_id"),
+    )
+
+
+def get_principal(request: Request) -> Principal:
+    """Every service call must carry the gateway's internal token."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Calls must come through the gateway.")
+    runtime = request.app.state.runtime
+    return verify_internal_token(
+        token,
+        audience=runtime.service_name,
+        secret=runtime.settings.internal_jwt_secret.get_secret_value(),
+    )
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_scope(scope: str) -> Callable[[Principal], Principal]:
+    """A dependency that refuses principals without `scope`."""
+
+    def dependency(principal: PrincipalDep) -> Principal:
+        if not principal.has_scope(scope):
+            raise Forbidden(f"This needs the scope {scope!r}.")
+        return principal
+
+    return dependency
+
+
+def require_city(principal: Principal, city: str) -> None:
+    """Writes and non-public reads happen only in the principal's own cities."""
+    if not principal.acts_in(city):
+        raise Forbidden(f"You may not act in the city {city!r}.")

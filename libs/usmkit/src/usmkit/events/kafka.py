@@ -1,0 +1,86 @@
+"""Kafka clients with explicit settings (aiokafka's defaults are weak)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from usmkit.settings import KitSettings
+
+logger = logging.getLogger(__name__)
+
+
+def new_producer(settings: KitSettings, *, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+        retry_backoff_ms=200,
+        linger_ms=5,
+    )
+
+
+def new_consumer(settings: KitSettings, *topics: str, group_id: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{group_id}-consumer",
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        request_timeout_ms=max(settings.kafka_request_timeout_ms, 40_000),
+        retry_backoff_ms=200,
+    )
+
+
+class ProducerHolder:
+    """One started producer per process, (re)started on demand after broker outages."""
+
+    def __init__(self, settings: KitSettings, *, client_id: str) -> None:
+        self.settings = settings
+        self.client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = new_producer(self.settings, client_id=self.client_id)
+                try:
+                    await asyncio.wait_for(producer.start(), self.settings.kafka_send_timeout_s)
+                except BaseException:
+                    await self._stop_quietly(producer)
+                    raise
+                self._producer = producer
+            return self._producer
+
+    async def discard(self) -> None:
+        """Drop a producer that failed; the next `get` starts a fresh one."""
+        async with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            await self._stop_quietly(producer)
+
+    async def send(self, topic: str, *, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        producer = await self.get()
+        await asyncio.wait_for(
+            producer.send_and_wait(topic, value=value, key=key, headers=headers),
+            self.settings.kafka_send_timeout_s,
+        )
+
+    async def ping(self) -> None:
+        producer = await self.get()
+        await asyncio.wait_for(producer.client.fetch_all_metadata(), 5)
+
+    async def close(self) -> None:
+        await self.discard()
+
+    async def _stop_quietly(self, producer: AIOKafkaProducer) -> None:
+        try:
+            await asyncio.wait_for(producer.stop(), 5)
+        except Exception:  # a dead broker must not block shutdown
+            logger.warning("producer stop failed", exc_info=True)

@@ -1,0 +1,110 @@
+"""Request ids, JSON logs and Prometheus metrics."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+HTTP_REQUESTS = Counter(
+    "usm_http_requests_total", "HTTP requests handled", ["service", "method", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "usm_http_request_duration_seconds", "HTTP request duration", ["service", "method"]
+)
+EVENTS_PUBLISHED = Counter("usm_events_published_total", "Outbox events published", ["service"])
+EVENTS_CONSUMED = Counter(
+    "usm_events_consumed_total", "Events handled by consumers", ["service", "type"]
+)
+EVENTS_DEAD_LETTERED = Counter(
+    "usm_events_dead_lettered_total", "Events sent to the dead-letter topic", ["service"]
+)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request id when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            entry["request_id"] = request_id
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+
+
+def incoming_request_id(value: str | None) -> str:
+    """Keep a well-formed caller id so a trace spans hops; otherwise make one."""
+    if value and _REQUEST_ID_PATTERN.match(value):
+        return value
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """Sets the request id, echoes it back, and counts and times each request."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        request_id = incoming_request_id(request.headers.get(REQUEST_ID_HEADER))
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            method = scope["method"]
+            HTTP_REQUESTS.labels(self.service, method, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method).observe(time.perf_counter() - started)
+            request_id_var.reset(token)
+
+
+def metrics_response() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,197 @@
+"""RFC 9457 problem details: exception classes carrying a status, and their handlers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://usm.example.org/problems/"
+
+logger = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    """One invalid input: where it is (`loc`), what is wrong (`msg`) and a stable code."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raise to answer with problem+json; subclasses fix the status and title."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+    def to_problem(self, instance: str | None = None) -> Problem:
+        return Problem(
+            type=PROBLEM_TYPE_BASE + self.slug,
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            instance=instance,
+            errors=self.errors,
+        )
+
+
+class BadRequest(ProblemError):
+    pass
+
+
+class Unauthorized(ProblemError):
+    status, title, slug = 401, "Authentication required", "unauthorized"
+
+
+class Forbidden(ProblemError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(ProblemError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(ProblemError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status, title, slug = 412, "Precondition failed", "precondition-failed"
+
+
+class PayloadTooLarge(ProblemError):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class UnprocessableContent(ProblemError):
+    status, title, slug = 422, "Validation failed", "validation"
+
+
+class ServiceUnavailable(ProblemError):
+    status, title, slug = 503, "Service unavailable", "service-unavailable"
+
+
+class GatewayTimeout(ProblemError):
+    status, title, slug = 504, "Gateway timeout", "gateway-timeout"
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _validation_errors(raw: list[Any]) -> list[FieldError]:
+    return [
+        FieldError(
+            loc=[part if isinstance(part, int) else str(part) for part in error.get("loc", ())],
+            msg=str(error.get("msg", "invalid")),
+            type=str(error.get("type", "invalid")),
+        )
+        for error in raw
+    ]
+
+
+_STATUS_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error, including framework ones, as problem+json."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(exc.to_problem(request.url.path), exc.headers)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problem = UnprocessableContent(
+            "The request did not validate; see errors.",
+            errors=_validation_errors(list(exc.errors())),
+        ).to_problem(request.url.path)
+        return problem_response(problem)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        slug, title = _STATUS_SLUGS.get(exc.status_code, ("error", "Error"))
+        problem = Problem(
+            type=PROBLEM_TYPE_BASE + slug,
+            title=title,
+            status=exc.status_code,
+            detail=str(exc.detail),
+            instance=request.url.path,
+        )
+        return problem_response(problem, dict(exc.headers or {}))
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"path": request.url.path})
+        problem = Problem(
+            type=PROBLEM_TYPE_BASE + "internal",
+            title="Internal error",
+            status=500,
+            detail="An unexpected error occurred; it has been logged.",
+            instance=request.url.path,
+        )
+        return problem_response(problem)
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": title,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
+    }
+    for status, title in (
+        (400, "Bad request"),
+        (401, "Authentication required"),
+        (403, "Forbidden"),
+        (422, "Validation failed"),
+    )
+}

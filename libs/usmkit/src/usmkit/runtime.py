@@ -1,0 +1,129 @@
+"""A service's process-wide parts and the lifespan that starts and stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usmkit.db import Database
+from usmkit.events.cloudevents import SchemaRegistry
+from usmkit.events.consumer import ConsumerRunner, Subscription
+from usmkit.events.kafka import ProducerHolder
+from usmkit.events.outbox import Outbox
+from usmkit.events.relay import OutboxRelay
+from usmkit.settings import KitSettings
+from usmkit.tables import KitTables
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything a running service shares between requests and background tasks."""
+
+    service_name: str
+    settings: KitSettings
+    tables: KitTables
+    subscription: Subscription | None
+    registry: SchemaRegistry = field(default_factory=SchemaRegistry)
+    database: Database = field(init=False)
+    producer: ProducerHolder = field(init=False)
+    outbox: Outbox = field(init=False)
+    relay: OutboxRelay = field(init=False)
+    consumer: ConsumerRunner | None = field(init=False, default=None)
+    _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.database = Database(
+            self.settings.database_url, pool_size=self.settings.database_pool_size
+        )
+        self.producer = ProducerHolder(self.settings, client_id=self.service_name)
+        self.outbox = Outbox(
+            service=self.service_name,
+            tables=self.tables,
+            registry=self.registry,
+            topic_prefix=self.settings.kafka_topic_prefix,
+        )
+        self.relay = OutboxRelay(
+            service=self.service_name,
+            database=self.database,
+            tables=self.tables,
+            producer=self.producer,
+            poll_interval_s=self.settings.outbox_poll_interval_s,
+        )
+        if self.subscription is not None:
+            self.consumer = ConsumerRunner(
+                service=self.service_name,
+                settings=self.settings,
+                database=self.database,
+                tables=self.tables,
+                registry=self.registry,
+                producer=self.producer,
+                subscription=self.subscription,
+            )
+
+    def start_background(self) -> None:
+        self._spawn(self.relay.run(), "relay")
+        if self.consumer is not None and self.settings.consumers_enabled:
+            self._spawn(self.consumer.run(), "consumer")
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=f"{self.service_name}-{name}")
+        task.add_done_callback(_report_crash)
+        self._tasks.append(task)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.producer.close()
+        await self.database.dispose()
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("background task %s stopped", task.get_name(), exc_info=task.exception())
+
+
+def lifespan_for(runtime: ServiceRuntime) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime
+        runtime.start_background()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return lifespan
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response is sent."""
+    runtime = get_runtime(request)
+    async with runtime.database.transaction() as session:
+        yield session
+    # New outbox rows may have been committed: let the relay publish now.
+    runtime.relay.wake()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,0 +1,88 @@
+"""Tables every service carries: outbox, inbox and idempotency keys.
+
+They are defined once here and attached to each service's own metadata, so every
+service keeps them in its own database and its own migrations create them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from usmkit.db import new_metadata
+
+
+@dataclass(frozen=True)
+class KitTables:
+    outbox: Table
+    inbox: Table
+    idempotency_keys: Table
+
+
+def define_kit_tables(metadata: MetaData) -> KitTables:
+    """Attach the kit's tables to a service's metadata."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        # Ordering key: per city, ids follow commit order (see usmkit.events.outbox).
+        Column("id", BigInteger, Identity(always=True), primary_key=True),
+        Column("event_id", Uuid, nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("message_key", String(200), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("envelope", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(100), nullable=False),
+        Column("event_id", Uuid, nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("consumer", "event_id"),
+    )
+    idempotency_keys = Table(
+        "idempotency_keys",
+        metadata,
+        Column("scope", String(300), nullable=False),
+        Column("idempotency_key", String(200), nullable=False),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("response_body", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("scope", "idempotency_key"),
+    )
+    return KitTables(outbox=outbox, inbox=inbox, idempotency_keys=idempotency_keys)
+
+
+def create_kit_tables(connection: Connection) -> None:
+    """Create the kit's tables; called from each service's first migration."""
+    metadata = new_metadata()
+    define_kit_tables(metadata)
+    metadata.create_all(connection)
+
+
+def drop_kit_tables(connection: Connection) -> None:
+    metadata = new_metadata()
+    define_kit_tables(metadata)
+    metadata.drop_all(connection)

@@ -1,0 +1,18 @@
+"""ORM tables of the network service, on one metadata with the kit's tables."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+from usmkit.db import new_metadata
+from usmkit.tables import define_kit_tables
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+kit_tables = define_kit_tables(Base.metadata)
+
+from usm_network.models.city import City  # noqa: E402
+from usm_network.models.knowledge import KnowledgeItem  # noqa: E402
+
+__all__ = ["Base", "City", "KnowledgeItem", "kit_tables"]
