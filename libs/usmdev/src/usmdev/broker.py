@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
@@ -50,7 +51,9 @@ class EmbeddedBroker:
                 start_new_session=True,
             )
         wait_until(self._ready, timeout_s=START_TIMEOUT_S, what=f"the broker on {url}")
-        asyncio.run(self.create_topics())
+        # In a thread of its own, so this also works when called from a running event loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, self.create_topics()).result()
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:

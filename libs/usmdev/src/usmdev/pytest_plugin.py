@@ -23,8 +23,10 @@ from usmdev.catalog import SERVICE_SPECS, ServiceSpec
 from usmdev.postgres import EmbeddedPostgres
 from usmdev.stack import free_port, migrate
 from usmkit.auth import Principal, mint_internal_token, scopes_for
+from usmkit.db import Database, new_metadata
 from usmkit.events.topics import ALL_TOPICS
 from usmkit.runtime import ServiceRuntime
+from usmkit.tables import KitTables, define_kit_tables
 
 SPECS = {spec.name: spec for spec in SERVICE_SPECS}
 
@@ -95,6 +97,24 @@ def usm_database(usm_postgres: EmbeddedPostgres, usm_templates: Templates) -> Da
             await usm_postgres.drop_database(name)
 
     return make
+
+
+@dataclass
+class KitDatabase:
+    database: Database
+    tables: KitTables
+
+
+@pytest.fixture
+async def usm_kit_database(usm_database: DatabaseFactory) -> AsyncIterator[KitDatabase]:
+    """A fresh database with the kit's tables, for testing the kit's mechanics alone."""
+    # Every service's template carries the kit tables; any one will do.
+    async with usm_database("network") as url:
+        database = Database(url, pool_size=5)
+        try:
+            yield KitDatabase(database=database, tables=define_kit_tables(new_metadata()))
+        finally:
+            await database.dispose()
 
 
 @pytest.fixture

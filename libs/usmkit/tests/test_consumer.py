@@ -1,0 +1,155 @@
+"""The consumer runner: inbox idempotency, retries and the dead-letter topic, for real."""
+
+import asyncio
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usmdev.broker import EmbeddedBroker
+from usmdev.pytest_plugin import KitDatabase
+from usmdev.waiting import eventually
+from usmkit.events.cloudevents import CloudEvent, SchemaRegistry, event_type, new_event
+from usmkit.events.consumer import ConsumerRunner, Subscription
+from usmkit.events.kafka import ProducerHolder
+from usmkit.events.topics import DEAD_LETTER_TOPIC, topic_for
+from usmkit.settings import KitSettings
+
+CITY_REGISTERED = event_type("network", "city.registered")
+
+
+def registered(slug: str) -> CloudEvent:
+    return new_event(
+        service="network",
+        name="city.registered",
+        subject=slug,
+        city=slug,
+        data={"slug": slug, "name": slug.title(), "country_code": "ZA", "role": "pilot"},
+    )
+
+
+class Recorder:
+    """A handler that remembers what it applied and can be told to fail."""
+
+    def __init__(self, failing: set[str] | None = None) -> None:
+        self.applied: list[str] = []
+        self.failing = failing or set()
+
+    async def __call__(self, session: AsyncSession, event: CloudEvent) -> None:
+        if event.subject in self.failing:
+            raise ValueError(f"cannot apply {event.subject}")
+        self.applied.append(event.subject)
+
+
+def runner_for(
+    kit: KitDatabase, broker: EmbeddedBroker, prefix: str, handler: Recorder
+) -> tuple[ConsumerRunner, ProducerHolder]:
+    settings = KitSettings(
+        environment="test",
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+        kafka_topic_prefix=prefix,
+        consumer_max_attempts=3,
+        consumer_retry_backoff_s=0.01,
+    )
+    producer = ProducerHolder(settings, client_id="test")
+    runner = ConsumerRunner(
+        service="kit-test",
+        settings=settings,
+        database=kit.database,
+        tables=kit.tables,
+        registry=SchemaRegistry(),
+        producer=producer,
+        subscription=Subscription(
+            topics=(topic_for("network"),), handlers={CITY_REGISTERED: handler}
+        ),
+    )
+    return runner, producer
+
+
+async def test_a_redelivered_event_changes_nothing(
+    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    handler = Recorder()
+    runner, producer = runner_for(usm_kit_database, usm_broker, usm_topic_prefix, handler)
+    event = registered("durban")
+    try:
+        assert await runner.handle(event) is True
+        assert await runner.handle(event) is False
+    finally:
+        await producer.close()
+    assert handler.applied == ["durban"]
+
+
+async def test_a_failed_effect_leaves_no_inbox_row_so_a_retry_applies_it(
+    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    handler = Recorder(failing={"durban"})
+    runner, producer = runner_for(usm_kit_database, usm_broker, usm_topic_prefix, handler)
+    event = registered("durban")
+    try:
+        with pytest.raises(ValueError, match="cannot apply"):
+            await runner.handle(event)
+        handler.failing.clear()
+        assert await runner.handle(event) is True
+    finally:
+        await producer.close()
+    assert handler.applied == ["durban"]
+
+
+async def test_poison_events_go_to_the_dead_letter_topic_and_the_consumer_carries_on(
+    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    handler = Recorder(failing={"always-fails"})
+    runner, producer = runner_for(usm_kit_database, usm_broker, usm_topic_prefix, handler)
+    source = AIOKafkaProducer(bootstrap_servers=usm_broker.bootstrap_servers, acks="all")
+    await source.start()
+    topic = usm_topic_prefix + topic_for("network")
+    task = asyncio.create_task(runner.run())
+    try:
+        good_first = registered("durban")
+        for payload in (
+            good_first.to_bytes(),
+            b"\x00 not json at all",
+            registered("always-fails").to_bytes(),
+            registered("ciudad-juarez").to_bytes(),
+            good_first.to_bytes(),  # a redelivery: applied once only
+        ):
+            await source.send_and_wait(topic, payload, key=b"durban")
+
+        async def both_applied() -> bool:
+            return handler.applied == ["durban", "ciudad-juarez"]
+
+        await eventually(both_applied, timeout_s=60, what="good events applied")
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await source.stop()
+        await producer.close()
+
+    dead = AIOKafkaConsumer(
+        usm_topic_prefix + DEAD_LETTER_TOPIC,
+        bootstrap_servers=usm_broker.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await dead.start()
+    letters: list[dict[str, str]] = []
+    try:
+
+        async def two_letters() -> bool:
+            batch = await dead.getmany(timeout_ms=200)
+            for records in batch.values():
+                letters.extend(
+                    {key: value.decode() for key, value in record.headers} for record in records
+                )
+            return len(letters) >= 2
+
+        await eventually(two_letters, timeout_s=30, what="two dead letters")
+    finally:
+        await dead.stop()
+    reasons = sorted(letter["usm-dlq-reason"] for letter in letters)
+    assert reasons[0].startswith("ValueError: cannot apply always-fails")
+    assert reasons[1].startswith("not a valid CloudEvent")
+    assert {letter["usm-dlq-consumer"] for letter in letters} == {"kit-test"}

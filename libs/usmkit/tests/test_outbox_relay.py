@@ -1,0 +1,174 @@
+"""The outbox and relay against real PostgreSQL and a real broker."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import func, select
+
+from usmdev.broker import EmbeddedBroker
+from usmdev.pytest_plugin import KitDatabase
+from usmdev.stack import free_port
+from usmdev.waiting import eventually
+from usmkit.events.cloudevents import SchemaRegistry
+from usmkit.events.kafka import ProducerHolder
+from usmkit.events.outbox import Outbox
+from usmkit.events.relay import OutboxRelay
+from usmkit.events.topics import topic_for
+from usmkit.settings import KitSettings
+
+
+CITIES = ("durban", "ciudad-juarez")
+
+
+def city_data(slug: str) -> dict[str, str]:
+    return {"slug": slug, "name": slug.title(), "country_code": "ZA", "role": "pilot"}
+
+
+def settings_for(bootstrap: str, prefix: str) -> KitSettings:
+    return KitSettings(
+        environment="test",
+        kafka_bootstrap_servers=bootstrap,
+        kafka_topic_prefix=prefix,
+        kafka_request_timeout_ms=3000,
+        kafka_send_timeout_s=3,
+        outbox_poll_interval_s=0.05,
+    )
+
+
+async def record(kit: KitDatabase, outbox: Outbox, city: str) -> uuid.UUID:
+    async with kit.database.transaction() as session:
+        event = await outbox.record(
+            session, "city.registered", subject=city, city=city, data=city_data(city)
+        )
+    return event.id
+
+
+async def read_topic(bootstrap: str, topic: str, expected: int) -> list[dict[str, object]]:
+    """Every message on `topic` from the beginning, once `expected` have arrived."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
+            ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        messages: list[dict[str, object]] = []
+
+        async def collect() -> list[dict[str, object]] | None:
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                messages.extend(json.loads(record.value) for record in records)
+            return messages if len(messages) >= expected else None
+
+        return await eventually(collect, timeout_s=60, what=f"{expected} messages on {topic}")
+    finally:
+        await consumer.stop()
+
+
+def in_order_per_city(events: list[dict[str, object]], expected: list[uuid.UUID]) -> None:
+    for city in CITIES:
+        wanted = [str(e) for e in expected if str(e) in {str(x["id"]) for x in events if x["city"] == city}]
+        seen = [str(x["id"]) for x in events if x["city"] == city]
+        assert seen == wanted
+
+
+@pytest.fixture
+def own_broker(usm_base_dir: Path) -> Iterator[EmbeddedBroker]:
+    """A broker this test may stop and restart without disturbing the others."""
+    broker = EmbeddedBroker(port=free_port(), log_file=usm_base_dir / f"broker-{uuid.uuid4().hex}.log")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+async def test_relay_publishes_committed_events_in_order_per_city(
+    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    settings = settings_for(usm_broker.bootstrap_servers, usm_topic_prefix)
+    outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry(),
+                    topic_prefix=usm_topic_prefix)
+    ids = [await record(usm_kit_database, outbox, CITIES[index % 2]) for index in range(10)]
+    producer = ProducerHolder(settings, client_id="test")
+    relay = OutboxRelay(service="network", database=usm_kit_database.database,
+                        tables=usm_kit_database.tables, producer=producer, poll_interval_s=0.05)
+    try:
+        assert await relay.publish_pending() == 10
+        assert await relay.publish_pending() == 0
+    finally:
+        await producer.close()
+    events = await read_topic(usm_broker.bootstrap_servers, usm_topic_prefix + topic_for("network"), 10)
+    assert sorted(str(event["id"]) for event in events) == sorted(str(i) for i in ids)
+    in_order_per_city(events, ids)
+    assert all(event["type"] == "org.usm.network.city.registered.v1" for event in events)
+
+
+async def test_rolled_back_transaction_publishes_nothing(
+    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry(),
+                    topic_prefix=usm_topic_prefix)
+    with pytest.raises(RuntimeError, match="change refused"):
+        async with usm_kit_database.database.transaction() as session:
+            await outbox.record(session, "city.registered", subject="durban", city="durban",
+                                data=city_data("durban"))
+            raise RuntimeError("change refused")
+    producer = ProducerHolder(settings_for(usm_broker.bootstrap_servers, usm_topic_prefix),
+                              client_id="test")
+    relay = OutboxRelay(service="network", database=usm_kit_database.database,
+                        tables=usm_kit_database.tables, producer=producer, poll_interval_s=0.05)
+    try:
+        assert await relay.publish_pending() == 0
+    finally:
+        await producer.close()
+    assert await relay.backlog() == 0
+
+
+async def test_outbox_survives_the_broker_stopping_mid_stream(
+    usm_kit_database: KitDatabase, own_broker: EmbeddedBroker
+) -> None:
+    settings = settings_for(own_broker.bootstrap_servers, "")
+    outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry())
+    producer = ProducerHolder(settings, client_id="test")
+    relay = OutboxRelay(service="network", database=usm_kit_database.database,
+                        tables=usm_kit_database.tables, producer=producer, poll_interval_s=0.05)
+    relay_task = asyncio.create_task(relay.run())
+    try:
+        before = [await record(usm_kit_database, outbox, CITIES[index % 2]) for index in range(6)]
+        await eventually(lambda: _drained(relay), what="first events published")
+        own_broker.stop()
+        # Written while the broker is away: committed, so they must not be lost.
+        during = [await record(usm_kit_database, outbox, CITIES[index % 2]) for index in range(10)]
+        assert await relay.backlog() == 10
+        own_broker.start()  # same port; the in-memory broker comes back empty
+        await eventually(lambda: _drained(relay), timeout_s=60, what="backlog published")
+    finally:
+        relay_task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await relay_task
+        await producer.close()
+    events = await read_topic(own_broker.bootstrap_servers, topic_for("network"), len(during))
+    published = {str(event["id"]) for event in events}
+    assert {str(event_id) for event_id in during} <= published
+    assert published <= {str(event_id) for event_id in before + during}
+    in_order_per_city(events, before + during)
+
+
+async def _drained(relay: OutboxRelay) -> bool:
+    return await relay.backlog() == 0
+
+
+async def test_backlog_counts_unpublished_rows(usm_kit_database: KitDatabase) -> None:
+    outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry())
+    await record(usm_kit_database, outbox, "durban")
+    async with usm_kit_database.database.sessions() as session:
+        total = await session.scalar(select(func.count()).select_from(usm_kit_database.tables.outbox))
+    assert total == 1
