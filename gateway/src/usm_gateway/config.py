@@ -1,4 +1,4 @@
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from usmkit.events.topics import SERVICES
@@ -8,9 +8,11 @@ from usmkit.settings import DEVELOPMENT_SECRET, KitSettings
 class GatewaySettings(KitSettings):
     model_config = SettingsConfigDict(env_prefix="USM_GATEWAY_", extra="ignore")
 
-    service_urls: dict[str, str] = {
-        name: f"http://127.0.0.1:{8001 + index}" for index, name in enumerate(SERVICES)
-    }
+    service_urls: dict[str, str] = Field(
+        default_factory=lambda: {
+            name: f"http://127.0.0.1:{8001 + index}" for index, name in enumerate(SERVICES)
+        }
+    )
     connect_timeout_s: float = 2.0
     upstream_timeout_s: float = 15.0
     max_body_bytes: int = 1024 * 1024

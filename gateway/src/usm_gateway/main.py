@@ -112,8 +112,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     async def proxy(request: Request) -> Response:
         service: str = request.path_params["service"]
-        return await forward(request, service=service, client=request.app.state.client,
-                             settings=settings)
+        return await forward(
+            request, service=service, client=request.app.state.client, settings=settings
+        )
 
     for path in ("/api/v1/{service}", "/api/v1/{service}/{path:path}"):
         app.add_api_route(path, proxy, methods=PROXY_METHODS, include_in_schema=False)

@@ -11,7 +11,9 @@ import httpx
 from usm_gateway.config import GatewaySettings
 
 
-def merge_specs(gateway_spec: dict[str, Any], service_specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def merge_specs(
+    gateway_spec: dict[str, Any], service_specs: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     merged: dict[str, Any] = {
         **gateway_spec,
         "paths": dict(gateway_spec.get("paths", {})),

@@ -77,9 +77,13 @@ async def forward(
     headers = [(name, value) for name, value in request.headers.items() if forwardable(name)]
     client_host = request.client.host if request.client else "unknown"
     headers += [
-        ("authorization", "Bearer " + mint_internal_token(
-            principal, audience=service, secret=settings.internal_jwt_secret.get_secret_value()
-        )),
+        (
+            "authorization",
+            "Bearer "
+            + mint_internal_token(
+                principal, audience=service, secret=settings.internal_jwt_secret.get_secret_value()
+            ),
+        ),
         (REQUEST_ID_HEADER, request_id),
         ("x-forwarded-for", client_host),
     ]
@@ -97,7 +101,8 @@ async def forward(
     except httpx.TimeoutException as exc:
         raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
     response_headers = {
-        name: value for name, value in response.headers.items()
+        name: value
+        for name, value in response.headers.items()
         if name.lower() not in HOP_BY_HOP and name.lower() != REQUEST_ID_HEADER
     }
     return Response(

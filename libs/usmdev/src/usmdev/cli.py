@@ -52,8 +52,10 @@ def dev_up(base_dir: Annotated[Path, typer.Option(help="Data directory.")] = DEF
         with stack.running():
             seeded = seed(stack.layout.gateway_url)
             layout = stack.layout
-            typer.echo(f"\nUSM is up in {time.monotonic() - started:.1f}s "
-                       f"(demo cities: {', '.join(seeded)})")
+            typer.echo(
+                f"\nUSM is up in {time.monotonic() - started:.1f}s "
+                f"(demo cities: {', '.join(seeded)})"
+            )
             typer.echo(f"  gateway     {layout.gateway_url}   (docs: {layout.gateway_url}/docs)")
             for spec in SERVICE_SPECS:
                 typer.echo(f"  {spec.name:<11} {layout.service_url(spec.name)}")
@@ -63,8 +65,11 @@ def dev_up(base_dir: Annotated[Path, typer.Option(help="Data directory.")] = DEF
             while True:
                 for name, process in stack.processes.items():
                     if process.poll() is not None:
-                        typer.secho(f"{name} exited ({process.returncode}); stopping.",
-                                    fg=typer.colors.RED, err=True)
+                        typer.secho(
+                            f"{name} exited ({process.returncode}); stopping.",
+                            fg=typer.colors.RED,
+                            err=True,
+                        )
                         raise typer.Exit(1)
                 time.sleep(0.5)
     except KeyboardInterrupt:
@@ -163,5 +168,3 @@ def contracts_export(
 
     for path in export_openapi(out_dir):
         typer.echo(f"wrote {path}")
-
-

@@ -54,8 +54,14 @@ class EmbeddedPostgres:
             pwd.getpwnam(SYSTEM_USER)
         except KeyError:
             subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                 SYSTEM_USER],
+                [
+                    "useradd",
+                    "--system",
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    SYSTEM_USER,
+                ],
                 check=True,
                 capture_output=True,
             )
@@ -92,8 +98,17 @@ class EmbeddedPostgres:
         if not self.initialized:
             self.data_dir.mkdir(mode=0o700, exist_ok=True)
             self._chown(self.data_dir)
-            self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "-U", "postgres",
-                      "--encoding=UTF8", "--locale=C", "--no-sync")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            )
         self.log_file.touch()
         self._chown(self.log_file)
         options = " ".join(
@@ -106,8 +121,19 @@ class EmbeddedPostgres:
                 "-c fsync=off" if os.environ.get("USM_PG_FSYNC_OFF") else "",
             ]
         )
-        self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w",
-                  "-t", str(START_TIMEOUT_S), "-o", options, "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            str(START_TIMEOUT_S),
+            "-o",
+            options,
+            "start",
+        )
 
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():
@@ -126,9 +152,7 @@ class EmbeddedPostgres:
         """Create `name` unless it exists (optionally as a copy of `template`)."""
         connection = await asyncpg.connect(self.url("postgres", driver="postgresql"))
         try:
-            exists = await connection.fetchval(
-                "SELECT 1 FROM pg_database WHERE datname = $1", name
-            )
+            exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
             if not exists:
                 clause = f' TEMPLATE "{template}"' if template else ""
                 await connection.execute(f'CREATE DATABASE "{name}"{clause}')
@@ -141,4 +165,3 @@ class EmbeddedPostgres:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await connection.close()
-

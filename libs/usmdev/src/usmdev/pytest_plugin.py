@@ -125,7 +125,9 @@ async def usm_topic_prefix(usm_broker: EmbeddedBroker) -> str:
     return prefix
 
 
-def principal(roles: list[str], cities: list[str] | None = None, subject: str = "tester") -> Principal:
+def principal(
+    roles: list[str], cities: list[str] | None = None, subject: str = "tester"
+) -> Principal:
     return Principal(
         subject=subject, roles=roles, scopes=sorted(scopes_for(roles)), cities=cities or []
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import httpx
 
 from usm_gateway.config import GatewaySettings
@@ -23,8 +22,9 @@ def seed(gateway_url: str, *, timeout_s: float = 60) -> list[str]:
         cities=["*"],
     )
     done: list[str] = []
-    with httpx.Client(base_url=gateway_url, timeout=timeout_s,
-                      headers={"Authorization": f"Bearer {token}"}) as client:
+    with httpx.Client(
+        base_url=gateway_url, timeout=timeout_s, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         for city in DEMO_CITIES:
             response = client.post(
                 "/api/v1/network/cities",

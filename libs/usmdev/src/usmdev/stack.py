@@ -96,7 +96,7 @@ class Stack:
         postgres: EmbeddedPostgres | None = None,
         broker: EmbeddedBroker | None = None,
     ) -> None:
-        """Pass a running `postgres`/`broker` to share them (tests); otherwise the stack owns its own."""
+        """Share a running `postgres` and `broker` (tests), or own new ones."""
         self.layout = layout
         self.owns_infrastructure = postgres is None and broker is None
         self.postgres = postgres or EmbeddedPostgres(
@@ -112,11 +112,14 @@ class Stack:
     def check_ports(self) -> None:
         ports = self.layout.all_ports()
         if not self.owns_infrastructure:
-            ports = {name: port for name, port in ports.items() if name not in ("postgres", "broker")}
+            ports = {
+                name: port for name, port in ports.items() if name not in ("postgres", "broker")
+            }
         busy = [f"{name} ({port})" for name, port in ports.items() if port_open(HOST, port)]
         if busy:
             raise PortInUse(
-                "port(s) already in use: " + ", ".join(busy)
+                "port(s) already in use: "
+                + ", ".join(busy)
                 + ". Is another stack running? `usm dev status` shows it, `usm dev down` stops it."
             )
 
@@ -152,8 +155,20 @@ class Stack:
         log_dir.mkdir(parents=True, exist_ok=True)
         with (log_dir / f"{name}.log").open("ab") as output:
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", app_factory, "--host", HOST,
-                 "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "10"],
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    app_factory,
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                    "--timeout-graceful-shutdown",
+                    "10",
+                ],
                 env={**os.environ, **env},
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -163,18 +178,26 @@ class Stack:
 
     def start_services(self) -> None:
         for spec in SERVICE_SPECS:
-            self.start_process(spec.name, spec.app_factory, self.layout.service_ports[spec.name],
-                               self.service_env(spec))
-        self.start_process("gateway", "usm_gateway.main:create_app", self.layout.gateway_port,
-                           self.gateway_env())
+            self.start_process(
+                spec.name,
+                spec.app_factory,
+                self.layout.service_ports[spec.name],
+                self.service_env(spec),
+            )
+        self.start_process(
+            "gateway", "usm_gateway.main:create_app", self.layout.gateway_port, self.gateway_env()
+        )
         self.wait_ready()
 
     def wait_ready(self) -> None:
         urls = {spec.name: self.layout.service_url(spec.name) for spec in SERVICE_SPECS}
         urls["gateway"] = self.layout.gateway_url
         for name, url in urls.items():
-            wait_until(lambda name=name, url=url: self._ready(name, url),  # type: ignore[misc]
-                       timeout_s=READY_TIMEOUT_S, what=f"{name} at {url}/readyz")
+            wait_until(
+                lambda name=name, url=url: self._ready(name, url),  # type: ignore[misc]
+                timeout_s=READY_TIMEOUT_S,
+                what=f"{name} at {url}/readyz",
+            )
 
     def _ready(self, name: str, url: str) -> bool:
         process = self.processes.get(name)
@@ -208,8 +231,11 @@ class Stack:
         pids = {name: process.pid for name, process in self.processes.items()}
         if self.broker.process is not None:
             pids["broker"] = self.broker.process.pid
-        state = {"pids": pids, "ports": self.layout.all_ports(),
-                 "pgdata": str(self.postgres.data_dir)}
+        state = {
+            "pids": pids,
+            "ports": self.layout.all_ports(),
+            "pgdata": str(self.postgres.data_dir),
+        }
         self.layout.state_file.write_text(json.dumps(state, indent=2))
 
     @contextmanager

@@ -13,9 +13,7 @@ def run_migrations(target_metadata: MetaData, database_url: str) -> None:
     """Run alembic online against `database_url` (an asyncpg URL)."""
 
     def do_run(connection: Connection) -> None:
-        context.configure(
-            connection=connection, target_metadata=target_metadata, compare_type=True
-        )
+        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -8,7 +8,7 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only valid outside production: the validator below refuses it there.
-DEVELOPMENT_SECRET = "usm-development-secret-change-me-0123456789"
+DEVELOPMENT_SECRET = "usm-development-secret-change-me-0123456789"  # noqa: S105
 
 Environment = Literal["development", "test", "production"]
 

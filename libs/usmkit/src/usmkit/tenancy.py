@@ -47,8 +47,10 @@ class CityDirectory:
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=[self.table.c.slug],
-                set_={"name": statement.excluded.name,
-                      "country_code": statement.excluded.country_code},
+                set_={
+                    "name": statement.excluded.name,
+                    "country_code": statement.excluded.country_code,
+                },
             )
         )
 

@@ -128,12 +128,18 @@ class ConsumerRunner:
         headers = [
             ("usm-dlq-reason", reason[:1000].encode()),
             ("usm-dlq-consumer", self.service.encode()),
-            ("usm-dlq-origin", json.dumps(
-                {"topic": record.topic, "partition": record.partition, "offset": record.offset}
-            ).encode()),
+            (
+                "usm-dlq-origin",
+                json.dumps(
+                    {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+                ).encode(),
+            ),
         ]
         await self.producer.send(
-            self.settings.kafka_topic_prefix + DEAD_LETTER_TOPIC, key=record.key or b"", value=record.value or b"", headers=headers
+            self.settings.kafka_topic_prefix + DEAD_LETTER_TOPIC,
+            key=record.key or b"",
+            value=record.value or b"",
+            headers=headers,
         )
         EVENTS_DEAD_LETTERED.labels(self.service).inc()
         logger.error("event dead-lettered from %s: %s", record.topic, reason)
@@ -149,7 +155,9 @@ class ConsumerRunner:
         backoff = self.settings.consumer_retry_backoff_s
         while True:
             consumer = new_consumer(self.settings, group_id=self.service)
-            topics = [self.settings.kafka_topic_prefix + topic for topic in self.subscription.topics]
+            topics = [
+                self.settings.kafka_topic_prefix + topic for topic in self.subscription.topics
+            ]
             consumer.subscribe(topics, listener=_CommitOnRevoke(self))
             try:
                 await consumer.start()

@@ -65,7 +65,9 @@ class ProducerHolder:
         if producer is not None:
             await self._stop_quietly(producer)
 
-    async def send(self, topic: str, *, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+    async def send(
+        self, topic: str, *, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
         producer = await self.get()
         await asyncio.wait_for(
             producer.send_and_wait(topic, value=value, key=key, headers=headers),

@@ -46,7 +46,9 @@ class Outbox:
         self.registry.validate(event)
         # Same-city writers queue here until commit, so per city the outbox ids
         # (the relay's publishing order) follow commit order.
-        await session.execute(select(func.pg_advisory_xact_lock(_city_lock_key(self.service, city))))
+        await session.execute(
+            select(func.pg_advisory_xact_lock(_city_lock_key(self.service, city)))
+        )
         await session.execute(
             self.table.insert().values(
                 event_id=event.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -60,8 +61,12 @@ class OutboxRelay:
                 return 0
             rows = (
                 await session.execute(
-                    select(self.table.c.id, self.table.c.topic, self.table.c.message_key,
-                           self.table.c.envelope)
+                    select(
+                        self.table.c.id,
+                        self.table.c.topic,
+                        self.table.c.message_key,
+                        self.table.c.envelope,
+                    )
                     .where(self.table.c.published_at.is_(None))
                     .order_by(self.table.c.id)
                     .limit(BATCH_SIZE)
@@ -87,9 +92,9 @@ class OutboxRelay:
     async def backlog(self) -> int:
         async with self.database.sessions() as session:
             count = await session.scalar(
-                select(func.count()).select_from(self.table).where(
-                    self.table.c.published_at.is_(None)
-                )
+                select(func.count())
+                .select_from(self.table)
+                .where(self.table.c.published_at.is_(None))
             )
         return int(count or 0)
 
@@ -110,8 +115,6 @@ class OutboxRelay:
                 continue
             if sent == BATCH_SIZE:
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
-            except TimeoutError:
-                pass
             self._wake.clear()

@@ -12,8 +12,12 @@ class CityCreate(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"slug": "durban", "name": "Durban (eThekwini)", "country_code": "ZA",
-                 "role": "pilot"}
+                {
+                    "slug": "durban",
+                    "name": "Durban (eThekwini)",
+                    "country_code": "ZA",
+                    "role": "pilot",
+                }
             ]
         },
     )

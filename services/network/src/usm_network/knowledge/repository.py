@@ -16,9 +16,9 @@ class KnowledgeRepository:
 
     async def add_if_new(self, item: dict[str, object]) -> None:
         await self.session.execute(
-            insert(KnowledgeItem).values(**item).on_conflict_do_nothing(
-                index_elements=[KnowledgeItem.origin_ref]
-            )
+            insert(KnowledgeItem)
+            .values(**item)
+            .on_conflict_do_nothing(index_elements=[KnowledgeItem.origin_ref])
         )
 
     async def list(self, params: PageParams, *, origin_city: str | None) -> Sequence[KnowledgeItem]:
