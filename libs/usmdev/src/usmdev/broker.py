@@ -23,6 +23,28 @@ def port_open(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+async def create_topics(
+    bootstrap_servers: str,
+    topics: tuple[str, ...],
+    *,
+    partitions: int = PARTITIONS,
+    replication_factor: int = 1,
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [topic for topic in topics if topic not in existing]
+        if missing:
+            await admin.create_topics(
+                [NewTopic(topic, partitions, replication_factor) for topic in missing]
+            )
+        return missing
+    finally:
+        await admin.close()
+
+
 class EmbeddedBroker:
     """One Tansu process; its data lives in memory, so a restart starts empty."""
 

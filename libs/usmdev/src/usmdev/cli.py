@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -131,6 +132,23 @@ def migrate_command(
 
         migrate(spec, ServiceDatabase().database_url)
         typer.echo(f"{spec.name}: migrated")
+
+
+@app.command("topics")
+def topics_command(
+    bootstrap_servers: Annotated[str, typer.Option(envvar="USM_KAFKA_BOOTSTRAP_SERVERS")] = (
+        "127.0.0.1:9092"
+    ),
+    prefix: Annotated[str, typer.Option(envvar="USM_KAFKA_TOPIC_PREFIX")] = "",
+) -> None:
+    """Create the USM topics that are missing (for brokers that do not auto-create)."""
+    from usmdev.broker import create_topics
+    from usmkit.events.topics import ALL_TOPICS
+
+    created = asyncio.run(
+        create_topics(bootstrap_servers, tuple(prefix + topic for topic in ALL_TOPICS))
+    )
+    typer.echo("created: " + (", ".join(created) or "nothing, all exist"))
 
 
 @app.command("seed")
