@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from usmdev.contracts import render_asyncapi
 from usmkit.events.cloudevents import SchemaRegistry
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
@@ -19,3 +20,9 @@ def test_every_event_type_has_an_example() -> None:
 def test_example_matches_its_schema(example: Path) -> None:
     event = REGISTRY.parse(example.read_bytes())
     assert event.type == example.stem
+
+
+def test_asyncapi_matches_code() -> None:
+    path = CONTRACTS / "events" / "asyncapi.yaml"
+    assert path.exists(), f"{path} is missing: run `make contracts`"
+    assert path.read_text() == render_asyncapi(), "asyncapi.yaml is stale: run `make contracts`"

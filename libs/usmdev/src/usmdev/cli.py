@@ -181,8 +181,8 @@ def token_command(
 def contracts_export(
     out_dir: Annotated[Path, typer.Option()] = Path("contracts") / "openapi",
 ) -> None:
-    """Write each service's and the gateway's OpenAPI to contracts/openapi/."""
-    from usmdev.contracts import export_openapi
+    """Write the OpenAPI documents and the AsyncAPI document into contracts/."""
+    from usmdev.contracts import export_asyncapi, export_openapi
 
-    for path in export_openapi(out_dir):
+    for path in [*export_openapi(out_dir), export_asyncapi()]:
         typer.echo(f"wrote {path}")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -18,6 +22,7 @@ from usmkit.problems import Conflict, UnprocessableContent
 M = TypeVar("M", bound=BaseModel)
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+NONCE_BYTES = 12
 
 
 class Idempotency:
@@ -32,16 +37,33 @@ class Idempotency:
         self.scope = scope
         self.request_hash = hashlib.sha256(body).hexdigest()
 
+    def _key_hash(self, key: str) -> str:
+        return hashlib.sha256(f"{self.scope}\x00{key}".encode()).hexdigest()
+
+    def _cipher(self, key: str) -> AESGCM:
+        derived = HKDF(
+            algorithm=SHA256(), length=32, salt=self.scope.encode(), info=b"usm-idempotency"
+        ).derive(key.encode())
+        return AESGCM(derived)
+
+    def _seal(self, key: str, model: BaseModel) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._cipher(key).encrypt(nonce, model.model_dump_json().encode(), None)
+
+    def _open(self, key: str, sealed: bytes, model: type[M]) -> M:
+        nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+        return model.model_validate_json(self._cipher(key).decrypt(nonce, ciphertext, None))
+
     async def run(
         self, session: AsyncSession, model: type[M], write: Callable[[], Awaitable[M]]
     ) -> M:
         if self.key is None:
             return await write()
+        key_hash = self._key_hash(self.key)
         stored = (
             await session.execute(
-                select(self.table.c.request_hash, self.table.c.response_body).where(
-                    self.table.c.scope == self.scope,
-                    self.table.c.idempotency_key == self.key,
+                select(self.table.c.request_hash, self.table.c.response_sealed).where(
+                    self.table.c.scope == self.scope, self.table.c.key_hash == key_hash
                 )
             )
         ).first()
@@ -51,19 +73,18 @@ class Idempotency:
                     "This Idempotency-Key was used with a different request body."
                 )
             self.response.headers[REPLAYED_HEADER] = "true"
-            return model.model_validate(stored.response_body)
+            return self._open(self.key, stored.response_sealed, model)
         result = await write()
         claimed = await session.execute(
             insert(self.table)
             .values(
                 scope=self.scope,
-                idempotency_key=self.key,
+                key_hash=key_hash,
                 request_hash=self.request_hash,
-                status_code=self.response.status_code or 200,
-                response_body=result.model_dump(mode="json"),
+                response_sealed=self._seal(self.key, result),
             )
             .on_conflict_do_nothing()
-            .returning(self.table.c.idempotency_key)
+            .returning(self.table.c.key_hash)
         )
         if claimed.first() is None:
             # A concurrent request with the same key won; ours rolls back.
@@ -78,9 +99,13 @@ async def get_idempotency(
     idempotency_key: Annotated[
         str | None,
         Header(
-            min_length=1,
+            min_length=16,
             max_length=200,
-            description="Repeat a POST safely: the same key returns the first result.",
+            description=(
+                "Repeat a POST safely: the same key returns the first result. Use an "
+                "unguessable value such as a UUID: for anonymous callers the key is the only "
+                "thing that ties a retry to the first request."
+            ),
         ),
     ] = None,
 ) -> Idempotency:

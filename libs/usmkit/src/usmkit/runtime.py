@@ -24,6 +24,8 @@ from usmkit.tables import KitTables
 
 logger = logging.getLogger(__name__)
 
+STOP_GRACE_S = 20.0
+
 
 @dataclass
 class ServiceRuntime:
@@ -40,6 +42,7 @@ class ServiceRuntime:
     relay: OutboxRelay = field(init=False)
     consumer: ConsumerRunner | None = field(init=False, default=None)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    _stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.database = Database(
@@ -71,9 +74,10 @@ class ServiceRuntime:
             )
 
     def start_background(self) -> None:
-        self._spawn(self.relay.run(), "relay")
+        self._stopping.clear()
+        self._spawn(self.relay.run(self._stopping), "relay")
         if self.consumer is not None and self.settings.consumers_enabled:
-            self._spawn(self.consumer.run(), "consumer")
+            self._spawn(self.consumer.run(self._stopping), "consumer")
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=f"{self.service_name}-{name}")
@@ -81,11 +85,15 @@ class ServiceRuntime:
         self._tasks.append(task)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Ask the loops to stop at their next pause; cancel what is still busy after a grace."""
+        self._stopping.set()
+        if self._tasks:
+            _, busy = await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+            for task in busy:
+                task.cancel()
+            for task in busy:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._tasks.clear()
         await self.producer.close()
         await self.database.dispose()

@@ -15,7 +15,7 @@ from sqlalchemy import (
     DateTime,
     Identity,
     Index,
-    Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -61,16 +61,19 @@ def define_kit_tables(metadata: MetaData) -> KitTables:
         Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         PrimaryKeyConstraint("consumer", "event_id"),
     )
+    # Neither the key nor the response is stored in the clear: the row is found by the key's
+    # hash and the response is sealed with a key derived from the Idempotency-Key itself, so
+    # only a caller presenting the key can read it (responses may hold secrets such as
+    # tracking codes).
     idempotency_keys = Table(
         "idempotency_keys",
         metadata,
         Column("scope", String(300), nullable=False),
-        Column("idempotency_key", String(200), nullable=False),
+        Column("key_hash", String(64), nullable=False),
         Column("request_hash", String(64), nullable=False),
-        Column("status_code", Integer, nullable=False),
-        Column("response_body", JSONB, nullable=False),
+        Column("response_sealed", LargeBinary, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        PrimaryKeyConstraint("scope", "idempotency_key"),
+        PrimaryKeyConstraint("scope", "key_hash"),
     )
     return KitTables(outbox=outbox, inbox=inbox, idempotency_keys=idempotency_keys)
 

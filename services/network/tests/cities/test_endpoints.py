@@ -51,7 +51,7 @@ async def test_invalid_city_is_a_validation_problem(usm_service: ServiceFactory)
 
 async def test_idempotency_key_replays_the_first_answer(usm_service: ServiceFactory) -> None:
     async with usm_service("network") as network, network.client(ADMIN) as client:
-        headers = {"Idempotency-Key": "abc-1"}
+        headers = {"Idempotency-Key": "0b8f7c2e-register-durban"}
         first = await client.post("/api/v1/network/cities", json=DURBAN, headers=headers)
         second = await client.post("/api/v1/network/cities", json=DURBAN, headers=headers)
         assert first.status_code == 201
@@ -88,3 +88,18 @@ async def test_calls_without_the_internal_token_are_refused(usm_service: Service
             "/api/v1/network/cities", headers={"Authorization": "Bearer forged"}
         )
         assert response.status_code == 401
+
+
+async def test_stored_idempotent_answers_are_sealed(usm_service: ServiceFactory) -> None:
+    async with usm_service("network") as network, network.client(ADMIN) as client:
+        key = "5d7e1c9a-seal-check"
+        await client.post("/api/v1/network/cities", json=DURBAN, headers={"Idempotency-Key": key})
+        table = network.runtime.tables.idempotency_keys
+        async with network.runtime.database.sessions() as session:
+            row = (await session.execute(table.select())).one()
+        assert b"Durban" not in row.response_sealed
+        assert key not in row.key_hash
+        short = await client.post(
+            "/api/v1/network/cities", json=DURBAN, headers={"Idempotency-Key": "short"}
+        )
+        assert short.status_code == 422

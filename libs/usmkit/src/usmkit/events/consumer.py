@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from usmkit.db import Database
 from usmkit.events.cloudevents import CloudEvent, InvalidEvent, SchemaRegistry
 from usmkit.events.kafka import ProducerHolder, new_consumer
+from usmkit.events.lifecycle import pause
 from usmkit.events.topics import DEAD_LETTER_TOPIC
 from usmkit.observability import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from usmkit.settings import KitSettings
@@ -150,10 +151,10 @@ class ConsumerRunner:
         offsets, self._processed = self._processed, {}
         await self._consumer.commit(offsets)
 
-    async def run(self) -> None:
-        """Consume until cancelled; reconnects with backoff when the broker is away."""
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Consume until `stopping` is set; reconnects with backoff when the broker is away."""
         backoff = self.settings.consumer_retry_backoff_s
-        while True:
+        while not stopping.is_set():
             consumer = new_consumer(self.settings, group_id=self.service)
             topics = [
                 self.settings.kafka_topic_prefix + topic for topic in self.subscription.topics
@@ -163,18 +164,20 @@ class ConsumerRunner:
                 await consumer.start()
                 self._consumer = consumer
                 backoff = self.settings.consumer_retry_backoff_s
-                await self._consume(consumer)
+                await self._consume(consumer, stopping)
             except asyncio.CancelledError:
                 await self._stop(consumer, commit=True)
                 raise
             except Exception:
                 logger.warning("consumer failed; restarting in %.1fs", backoff, exc_info=True)
                 await self._stop(consumer, commit=False)
-                await asyncio.sleep(backoff)
+                await pause(stopping, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
+                continue
+            await self._stop(consumer, commit=True)
 
-    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
-        while True:
+    async def _consume(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=100)
             for partition, records in batches.items():
                 for record in records:

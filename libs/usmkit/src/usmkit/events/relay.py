@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from usmkit.db import Database
 from usmkit.events.cloudevents import CONTENT_TYPE
 from usmkit.events.kafka import ProducerHolder
+from usmkit.events.lifecycle import pause
 from usmkit.observability import EVENTS_PUBLISHED
 from usmkit.tables import KitTables
 
@@ -98,23 +98,20 @@ class OutboxRelay:
             )
         return int(count or 0)
 
-    async def run(self) -> None:
-        """Loop until cancelled; a broker or database outage only delays events."""
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Loop until `stopping` is set; a broker or database outage only delays events."""
         backoff = self.poll_interval_s
-        while True:
+        while not stopping.is_set():
             try:
                 sent = await self.publish_pending()
                 backoff = self.poll_interval_s
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 logger.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
                 await self.producer.discard()
-                await asyncio.sleep(backoff)
+                await pause(stopping, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
             if sent == BATCH_SIZE:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+            await pause(stopping, self.poll_interval_s, wake=self._wake)
             self._wake.clear()
