@@ -1,0 +1,276 @@
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from usm_reports.models import Report
+from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
+from usmkit.events.cloudevents import new_event
+
+ANALYST = principal(["city_analyst"], ["durban"])
+CITY_ADMIN = principal(["city_admin"], ["durban"])
+CENTRAL = {
+    "code": "DBN-CENTRAL",
+    "name": "Central",
+    "boundary": {
+        "type": "Polygon",
+        "coordinates": [
+            [[31.0, -29.9], [31.1, -29.9], [31.1, -29.8], [31.0, -29.8], [31.0, -29.9]]
+        ],
+    },
+}
+# North has a hole (a park, say): points in it belong to no district.
+NORTH = {
+    "code": "DBN-NORTH",
+    "name": "North",
+    "boundary": {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [
+                [[31.0, -29.8], [31.2, -29.8], [31.2, -29.6], [31.0, -29.6], [31.0, -29.8]],
+                [
+                    [31.05, -29.75],
+                    [31.15, -29.75],
+                    [31.15, -29.65],
+                    [31.05, -29.65],
+                    [31.05, -29.75],
+                ],
+            ]
+        ],
+    },
+}
+STREETLIGHT: dict[str, Any] = {
+    "city": "durban",
+    "category_code": "streetlight",
+    "latitude": -29.85,
+    "longitude": 31.05,
+    "description": "The light at the taxi rank has been out for a week.",
+}
+IN_THE_HOLE = {"latitude": -29.7, "longitude": 31.1}
+
+
+async def seed_durban(harness: ServiceHarness) -> None:
+    """Deliver what network and indicators would publish, through the real consumer path."""
+    consumer = harness.runtime.consumer
+    assert consumer is not None
+    await consumer.handle(
+        new_event(
+            service="network",
+            name="city.registered",
+            subject="durban",
+            city="durban",
+            data={
+                "slug": "durban",
+                "name": "Durban (eThekwini)",
+                "country_code": "ZA",
+                "role": "pilot",
+            },
+        )
+    )
+    await consumer.handle(
+        new_event(
+            service="indicators",
+            name="geography.updated",
+            subject="durban",
+            city="durban",
+            data={"city": "durban", "districts": [CENTRAL, NORTH]},
+        )
+    )
+
+
+async def stored_reports(harness: ServiceHarness) -> list[Report]:
+    async with harness.runtime.database.sessions() as session:
+        return list((await session.scalars(select(Report))).all())
+
+
+async def test_anonymous_submission_gets_a_tracking_code_and_its_district(
+    usm_service: ServiceFactory,
+) -> None:
+    async with usm_service("reports") as reports, reports.client() as anonymous:
+        await seed_durban(reports)
+        created = await anonymous.post("/api/v1/reports", json=STREETLIGHT)
+        assert created.status_code == 201, created.text
+        receipt = created.json()
+        assert set(receipt) == {"id", "tracking_code", "status", "district_code", "submitted_at"}
+        assert receipt["status"] == "submitted"
+        assert receipt["district_code"] == "DBN-CENTRAL"
+
+        tracked = await anonymous.get(f"/api/v1/reports/track/{receipt['tracking_code']}")
+        assert tracked.status_code == 200, tracked.text
+        assert tracked.json() == {
+            "id": receipt["id"],
+            "status": "submitted",
+            "submitted_at": receipt["submitted_at"],
+            "category_code": "streetlight",
+        }
+
+        [stored] = await stored_reports(reports)
+        assert stored.sensitivity == "normal"
+        assert stored.outside_districts is False
+        # Only the digest is kept.
+        expected = hashlib.sha256(receipt["tracking_code"].encode()).hexdigest()
+        assert stored.tracking_code_hash == expected
+
+
+async def test_a_point_outside_every_district_is_kept_and_flagged(
+    usm_service: ServiceFactory,
+) -> None:
+    async with usm_service("reports") as reports, reports.client() as anonymous:
+        await seed_durban(reports)
+        created = await anonymous.post("/api/v1/reports", json={**STREETLIGHT, **IN_THE_HOLE})
+        assert created.status_code == 201, created.text
+        assert created.json()["district_code"] is None
+        in_north = await anonymous.post(
+            "/api/v1/reports", json={**STREETLIGHT, "latitude": -29.61, "longitude": 31.01}
+        )
+        assert in_north.json()["district_code"] == "DBN-NORTH"
+
+        async with reports.client(ANALYST) as analyst:
+            listed = (await analyst.get("/api/v1/reports", params={"city": "durban"})).json()
+        outside = [item for item in listed["items"] if item["id"] == created.json()["id"]]
+        assert outside[0]["outside_districts"] is True
+        assert outside[0]["district_code"] is None
+
+
+async def test_invalid_submissions_are_validation_problems(usm_service: ServiceFactory) -> None:
+    async with usm_service("reports") as reports, reports.client() as anonymous:
+        await seed_durban(reports)
+        cases: list[tuple[dict[str, Any], tuple[str, ...]]] = [
+            ({**STREETLIGHT, "city": "atlantis"}, ("body", "city")),
+            ({**STREETLIGHT, "latitude": 90.5}, ("body", "latitude")),
+            ({**STREETLIGHT, "longitude": -180.1}, ("body", "longitude")),
+            ({**STREETLIGHT, "description": "x" * 4001}, ("body", "description")),
+        ]
+        for body, field in cases:
+            response = await anonymous.post("/api/v1/reports", json=body)
+            assert response.status_code == 422, (field, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert [tuple(error["loc"]) for error in response.json()["errors"]] == [field]
+        longest = await anonymous.post(
+            "/api/v1/reports", json={**STREETLIGHT, "description": "x" * 4000}
+        )
+        assert longest.status_code == 201
+        assert len(await stored_reports(reports)) == 1
+
+
+async def test_an_unknown_tracking_code_is_not_found(usm_service: ServiceFactory) -> None:
+    async with usm_service("reports") as reports, reports.client() as anonymous:
+        response = await anonymous.get("/api/v1/reports/track/not-a-real-code")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_listing_needs_the_read_scope_in_one_of_the_callers_cities(
+    usm_service: ServiceFactory,
+) -> None:
+    async with usm_service("reports") as reports:
+        await seed_durban(reports)
+        async with reports.client() as anonymous:
+            await anonymous.post("/api/v1/reports", json=STREETLIGHT)
+            refused = await anonymous.get("/api/v1/reports", params={"city": "durban"})
+            assert refused.status_code == 403
+        elsewhere = principal(["city_analyst"], ["cape-town"])
+        async with reports.client(elsewhere) as analyst:
+            refused = await analyst.get("/api/v1/reports", params={"city": "durban"})
+            assert refused.status_code == 403
+            assert refused.json()["status"] == 403
+        async with reports.client(ANALYST) as analyst:
+            allowed = await analyst.get("/api/v1/reports", params={"city": "durban"})
+            assert allowed.status_code == 200
+            [item] = allowed.json()["items"]
+            assert item["description"] == STREETLIGHT["description"]
+            assert item["latitude"] == STREETLIGHT["latitude"]
+
+
+async def test_sensitive_text_and_location_need_the_sensitive_scope(
+    usm_service: ServiceFactory,
+) -> None:
+    async with usm_service("reports") as reports:
+        await seed_durban(reports)
+        async with reports.client() as anonymous:
+            created = await anonymous.post(
+                "/api/v1/reports", json={**STREETLIGHT, "category_code": "gbv"}
+            )
+            assert created.status_code == 201
+        async with reports.client(ANALYST) as analyst:
+            [item] = (await analyst.get("/api/v1/reports", params={"city": "durban"})).json()[
+                "items"
+            ]
+            assert item["sensitivity"] == "sensitive"
+            assert item["district_code"] == "DBN-CENTRAL"
+            assert item["description"] is None
+            assert (item["latitude"], item["longitude"]) == (None, None)
+        async with reports.client(CITY_ADMIN) as admin:
+            [item] = (await admin.get("/api/v1/reports", params={"city": "durban"})).json()["items"]
+            assert item["description"] == STREETLIGHT["description"]
+            assert item["latitude"] == STREETLIGHT["latitude"]
+
+
+async def test_submission_writes_report_submitted_without_text_or_location(
+    usm_service: ServiceFactory,
+) -> None:
+    async with usm_service("reports") as reports, reports.client() as anonymous:
+        await seed_durban(reports)
+        receipt = (
+            await anonymous.post("/api/v1/reports", json={**STREETLIGHT, "category_code": "gbv"})
+        ).json()
+        outbox = reports.runtime.tables.outbox
+        async with reports.runtime.database.sessions() as session:
+            rows = (await session.execute(outbox.select())).all()
+        assert [row.event_type for row in rows] == ["org.usm.reports.report.submitted.v1"]
+        assert rows[0].message_key == "durban"
+        envelope = rows[0].envelope
+        assert envelope["subject"] == receipt["id"]
+        assert envelope["data"] == {
+            "report_id": receipt["id"],
+            "city": "durban",
+            "category_code": "gbv",
+            "sensitivity": "sensitive",
+            "district_code": "DBN-CENTRAL",
+            "period": receipt["submitted_at"][:7],
+            "submitted_at": envelope["data"]["submitted_at"],
+        }
+        flat = json.dumps(envelope)
+        assert STREETLIGHT["description"] not in flat
+        assert "29.85" not in flat
+        assert "31.05" not in flat
+
+
+async def test_listing_is_newest_first_and_walks_every_report_once(
+    usm_service: ServiceFactory,
+) -> None:
+    async with usm_service("reports") as reports:
+        await seed_durban(reports)
+        async with reports.client() as anonymous:
+            created = [
+                (await anonymous.post("/api/v1/reports", json=STREETLIGHT)).json()["id"]
+                for _ in range(5)
+            ]
+        seen: list[str] = []
+        cursor = None
+        async with reports.client(ANALYST) as analyst:
+            while True:
+                params: dict[str, str | int] = {"city": "durban", "limit": 2}
+                if cursor:
+                    params["cursor"] = cursor
+                page = (await analyst.get("/api/v1/reports", params=params)).json()
+                seen += [item["id"] for item in page["items"]]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            assert seen == list(reversed(created))
+            bad = await analyst.get("/api/v1/reports", params={"city": "durban", "cursor": "WzFd"})
+            assert bad.status_code == 400
+
+
+async def test_idempotency_key_replays_the_first_receipt(usm_service: ServiceFactory) -> None:
+    async with usm_service("reports") as reports, reports.client() as anonymous:
+        await seed_durban(reports)
+        headers = {"Idempotency-Key": "3f6c0d2a-submit-streetlight"}
+        first = await anonymous.post("/api/v1/reports", json=STREETLIGHT, headers=headers)
+        second = await anonymous.post("/api/v1/reports", json=STREETLIGHT, headers=headers)
+        assert first.status_code == 201
+        assert second.json() == first.json()
+        assert second.headers["idempotent-replayed"] == "true"
+        assert len(await stored_reports(reports)) == 1
