@@ -1,0 +1,3 @@
+"""USM appraisals service: Working Groups, appraisals, Human Security Plans, lessons learned."""
+
+SERVICE_NAME = "appraisals"

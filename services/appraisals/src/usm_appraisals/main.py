@@ -1,0 +1,28 @@
+"""The appraisals service's app factory."""
+
+from fastapi import FastAPI
+
+from usm_appraisals import SERVICE_NAME
+from usm_appraisals.config import AppraisalsSettings
+from usm_appraisals.events.handlers import SUBSCRIPTION
+from usm_appraisals.lessons.endpoints import router as lessons_router
+from usm_appraisals.models import kit_tables
+from usmkit.app import create_service_app
+from usmkit.runtime import ServiceRuntime
+
+
+def create_app(settings: AppraisalsSettings | None = None) -> FastAPI:
+    runtime = ServiceRuntime(
+        service_name=SERVICE_NAME,
+        settings=settings or AppraisalsSettings(),
+        tables=kit_tables,
+        subscription=SUBSCRIPTION,
+    )
+    return create_service_app(
+        runtime,
+        title="USM appraisals service",
+        description=(
+            "Working Groups' participatory appraisals, Human Security Plans and lessons learned."
+        ),
+        routers=[lessons_router],
+    )
