@@ -20,7 +20,7 @@ from usmkit.app import operation_id
 from usmkit.auth import ROLE_SCOPES
 from usmkit.events.kafka import ProducerHolder
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
-from usmkit.problems import install_problem_handlers
+from usmkit.problems import install_problem_handlers, problem_openapi
 
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 READY_TIMEOUT_S = 3.0
@@ -55,6 +55,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     install_problem_handlers(app)
+    problem_openapi(app)
     app.add_middleware(RequestContextMiddleware, service=SERVICE_NAME)
 
     @app.get("/healthz", include_in_schema=False)

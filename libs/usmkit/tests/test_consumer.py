@@ -7,25 +7,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usmdev.broker import EmbeddedBroker
+from usmdev.events import city_registered
 from usmdev.pytest_plugin import KitDatabase
 from usmdev.waiting import eventually
-from usmkit.events.cloudevents import CloudEvent, SchemaRegistry, event_type, new_event
+from usmkit.events.cloudevents import CloudEvent, SchemaRegistry, event_type
 from usmkit.events.consumer import ConsumerRunner, Subscription
 from usmkit.events.kafka import ProducerHolder
 from usmkit.events.topics import DEAD_LETTER_TOPIC, topic_for
 from usmkit.settings import KitSettings
 
 CITY_REGISTERED = event_type("network", "city.registered")
-
-
-def registered(slug: str) -> CloudEvent:
-    return new_event(
-        service="network",
-        name="city.registered",
-        subject=slug,
-        city=slug,
-        data={"slug": slug, "name": slug.title(), "country_code": "ZA", "role": "pilot"},
-    )
 
 
 class Recorder:
@@ -71,7 +62,7 @@ async def test_a_redelivered_event_changes_nothing(
 ) -> None:
     handler = Recorder()
     runner, producer = runner_for(usm_kit_database, usm_broker, usm_topic_prefix, handler)
-    event = registered("durban")
+    event = city_registered("durban")
     try:
         assert await runner.handle(event) is True
         assert await runner.handle(event) is False
@@ -85,7 +76,7 @@ async def test_a_failed_effect_leaves_no_inbox_row_so_a_retry_applies_it(
 ) -> None:
     handler = Recorder(failing={"durban"})
     runner, producer = runner_for(usm_kit_database, usm_broker, usm_topic_prefix, handler)
-    event = registered("durban")
+    event = city_registered("durban")
     try:
         with pytest.raises(ValueError, match="cannot apply"):
             await runner.handle(event)
@@ -107,12 +98,12 @@ async def test_poison_events_go_to_the_dead_letter_topic_and_the_consumer_carrie
     stopping = asyncio.Event()
     task = asyncio.create_task(runner.run(stopping))
     try:
-        good_first = registered("durban")
+        good_first = city_registered("durban")
         for payload in (
             good_first.to_bytes(),
             b"\x00 not json at all",
-            registered("always-fails").to_bytes(),
-            registered("ciudad-juarez").to_bytes(),
+            city_registered("always-fails").to_bytes(),
+            city_registered("ciudad-juarez").to_bytes(),
             good_first.to_bytes(),  # a redelivery: applied once only
         ):
             await source.send_and_wait(topic, payload, key=b"durban")

@@ -24,6 +24,7 @@ from usmdev.postgres import EmbeddedPostgres
 from usmdev.stack import free_port, migrate
 from usmkit.auth import Principal, mint_internal_token, scopes_for
 from usmkit.db import Database, new_metadata
+from usmkit.events.cloudevents import CloudEvent
 from usmkit.events.topics import ALL_TOPICS
 from usmkit.runtime import ServiceRuntime
 from usmkit.tables import KitTables, define_kit_tables
@@ -139,6 +140,11 @@ class ServiceHarness:
 
     app: FastAPI
     runtime: ServiceRuntime
+
+    async def deliver(self, event: CloudEvent) -> bool:
+        """Hand an event to the service's consumer as the broker would; False if seen before."""
+        assert self.runtime.consumer is not None, f"{self.runtime.service_name} consumes nothing"
+        return await self.runtime.consumer.handle(event)
 
     def client(self, who: Principal | None = None) -> httpx.AsyncClient:
         """A client calling as `who` (anonymous by default), as the gateway would."""

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
-from usmkit.problems import install_problem_handlers
+from usmkit.problems import install_problem_handlers, problem_openapi
 from usmkit.runtime import RuntimeDep, ServiceRuntime, lifespan_for
 
 READY_TIMEOUT_S = 3.0
@@ -73,6 +73,7 @@ def create_service_app(
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    problem_openapi(app)
     app.add_middleware(RequestContextMiddleware, service=runtime.service_name)
     app.include_router(health_router())
     for router in routers:

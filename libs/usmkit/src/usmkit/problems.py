@@ -186,7 +186,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {
         "description": title,
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
+        # `model` registers Problem in components; the content says what is really sent.
+        "model": Problem,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
     for status, title in (
         (400, "Bad request"),
@@ -195,3 +197,33 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (422, "Validation failed"),
     )
 }
+
+
+def problem_openapi(app: FastAPI) -> None:
+    """Make the OpenAPI tell the truth about errors: they are problem+json, never the
+    framework's default `HTTPValidationError` bodies."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    is_default_422 = status == "422" and "HTTPValidationError" in str(content)
+                    if is_default_422 or PROBLEM_MEDIA_TYPE in content:
+                        response["content"] = {PROBLEM_MEDIA_TYPE: problem}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        definitions = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in definitions.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components.setdefault("Problem", definitions)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

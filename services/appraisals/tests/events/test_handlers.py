@@ -1,18 +1,15 @@
-from collections.abc import Callable
-
 from sqlalchemy import select
 
 from usm_appraisals.models import known_cities
+from usmdev.events import city_registered
 from usmdev.pytest_plugin import ServiceFactory
 from usmdev.waiting import eventually
-from usmkit.events.cloudevents import CONTENT_TYPE, CloudEvent
+from usmkit.events.cloudevents import CONTENT_TYPE
 from usmkit.events.topics import topic_for
-
-CityRegistered = Callable[..., CloudEvent]
 
 
 async def test_city_registered_on_the_broker_becomes_a_known_city(
-    usm_service: ServiceFactory, city_registered: CityRegistered
+    usm_service: ServiceFactory,
 ) -> None:
     async with usm_service("appraisals", consumers=True) as appraisals:
         runtime = appraisals.runtime
@@ -34,7 +31,7 @@ async def test_city_registered_on_the_broker_becomes_a_known_city(
 
 
 async def test_a_redelivered_event_changes_nothing(
-    usm_service: ServiceFactory, city_registered: CityRegistered
+    usm_service: ServiceFactory,
 ) -> None:
     async with usm_service("appraisals") as appraisals:
         consumer = appraisals.runtime.consumer

@@ -1,13 +1,12 @@
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
 
-from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
+from usmdev.events import city_registered
+from usmdev.pytest_plugin import ServiceFactory, principal
 from usmdev.waiting import eventually
 
-SeedCity = Callable[[ServiceHarness], Awaitable[None]]
 LESSONS = "/api/v1/appraisals/lessons"
 FACILITATOR = principal(["wg_facilitator"], ["durban"], subject="facilitator")
 MEMBER = principal(["wg_member"], ["durban"], subject="member")
@@ -21,10 +20,10 @@ LESSON = {
 
 
 async def test_create_then_publish_records_lesson_published(
-    usm_service: ServiceFactory, seed_city: SeedCity
+    usm_service: ServiceFactory,
 ) -> None:
     async with usm_service("appraisals") as appraisals, appraisals.client(FACILITATOR) as client:
-        await seed_city(appraisals)
+        await appraisals.deliver(city_registered("durban"))
         created = await client.post(LESSONS, json=LESSON)
         assert created.status_code == 201, created.text
         lesson = created.json()
@@ -66,10 +65,10 @@ async def test_create_then_publish_records_lesson_published(
 
 
 async def test_publishing_needs_a_current_if_match(
-    usm_service: ServiceFactory, seed_city: SeedCity
+    usm_service: ServiceFactory,
 ) -> None:
     async with usm_service("appraisals") as appraisals, appraisals.client(FACILITATOR) as client:
-        await seed_city(appraisals)
+        await appraisals.deliver(city_registered("durban"))
         lesson_id = (await client.post(LESSONS, json=LESSON)).json()["id"]
         publish = f"{LESSONS}/{lesson_id}/publish"
 
@@ -99,10 +98,10 @@ async def test_publishing_needs_a_current_if_match(
 
 
 async def test_publishing_needs_the_manage_scope(
-    usm_service: ServiceFactory, seed_city: SeedCity
+    usm_service: ServiceFactory,
 ) -> None:
     async with usm_service("appraisals") as appraisals:
-        await seed_city(appraisals)
+        await appraisals.deliver(city_registered("durban"))
         async with appraisals.client(MEMBER) as client:
             lesson_id = (await client.post(LESSONS, json=LESSON)).json()["id"]
             refused = await client.post(
@@ -112,10 +111,10 @@ async def test_publishing_needs_the_manage_scope(
 
 
 async def test_writes_only_in_your_own_city(
-    usm_service: ServiceFactory, seed_city: SeedCity
+    usm_service: ServiceFactory,
 ) -> None:
     async with usm_service("appraisals") as appraisals:
-        await seed_city(appraisals)
+        await appraisals.deliver(city_registered("durban"))
         async with appraisals.client(ELSEWHERE) as client:
             refused = await client.post(LESSONS, json=LESSON)
         assert refused.status_code == 403
@@ -132,11 +131,11 @@ async def test_writes_only_in_your_own_city(
 
 
 async def test_unknown_city_is_a_field_error(
-    usm_service: ServiceFactory, seed_city: SeedCity
+    usm_service: ServiceFactory,
 ) -> None:
     anywhere = principal(["wg_facilitator"], ["*"])
     async with usm_service("appraisals") as appraisals, appraisals.client(anywhere) as client:
-        await seed_city(appraisals)
+        await appraisals.deliver(city_registered("durban"))
         response = await client.post(LESSONS, json={**LESSON, "city": "atlantis"})
         assert response.status_code == 422
         assert [error["loc"] for error in response.json()["errors"]] == [["body", "city"]]
@@ -148,10 +147,10 @@ async def test_unknown_city_is_a_field_error(
 
 
 async def test_drafts_are_private_published_lessons_public(
-    usm_service: ServiceFactory, seed_city: SeedCity
+    usm_service: ServiceFactory,
 ) -> None:
     async with usm_service("appraisals") as appraisals:
-        await seed_city(appraisals)
+        await appraisals.deliver(city_registered("durban"))
         async with appraisals.client(FACILITATOR) as client:
             draft_id = (await client.post(LESSONS, json=LESSON)).json()["id"]
             shared_id = (await client.post(LESSONS, json={**LESSON, "title": "Shared"})).json()[
@@ -179,10 +178,10 @@ async def test_drafts_are_private_published_lessons_public(
 
 
 async def test_cursor_pagination_walks_every_lesson_once(
-    usm_service: ServiceFactory, seed_city: SeedCity
+    usm_service: ServiceFactory,
 ) -> None:
     async with usm_service("appraisals") as appraisals, appraisals.client(FACILITATOR) as client:
-        await seed_city(appraisals)
+        await appraisals.deliver(city_registered("durban"))
         created = [
             (await client.post(LESSONS, json={**LESSON, "title": f"Lesson {index}"})).json()["id"]
             for index in range(7)
@@ -204,10 +203,10 @@ async def test_cursor_pagination_walks_every_lesson_once(
 
 
 async def test_idempotency_key_replays_the_created_lesson(
-    usm_service: ServiceFactory, seed_city: SeedCity
+    usm_service: ServiceFactory,
 ) -> None:
     async with usm_service("appraisals") as appraisals, appraisals.client(FACILITATOR) as client:
-        await seed_city(appraisals)
+        await appraisals.deliver(city_registered("durban"))
         headers = {"Idempotency-Key": "3f0c6d1e-lesson-create-1"}
         first = await client.post(LESSONS, json=LESSON, headers=headers)
         second = await client.post(LESSONS, json=LESSON, headers=headers)

@@ -1,0 +1,3 @@
+"""USM indicators service: geography, report-derived counts and (later) indicators."""
+
+SERVICE_NAME = "indicators"

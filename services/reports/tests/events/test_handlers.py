@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from usm_reports.districts.geometry import InvalidBoundary
 from usm_reports.models import District, known_cities
+from usmdev.events import city_registered, geography_updated
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness
 from usmdev.waiting import eventually
-from usmkit.events.cloudevents import CloudEvent, new_event
 from usmkit.events.topics import topic_for
 
 
@@ -22,16 +22,6 @@ def square(west: float, south: float, size: float) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def geography_updated(districts: list[dict[str, Any]]) -> CloudEvent:
-    return new_event(
-        service="indicators",
-        name="geography.updated",
-        subject="durban",
-        city="durban",
-        data={"city": "durban", "districts": districts},
-    )
-
-
 async def district_codes(harness: ServiceHarness) -> list[str]:
     async with harness.runtime.database.sessions() as session:
         return list((await session.scalars(select(District.code).order_by(District.code))).all())
@@ -44,12 +34,15 @@ async def test_geography_updated_replaces_the_copy_and_a_redelivery_changes_noth
         consumer = reports.runtime.consumer
         assert consumer is not None
         first = geography_updated(
+            "durban",
             [
                 {"code": "A", "name": "A", "boundary": square(31.0, -29.9, 0.1)},
                 {"code": "B", "name": "B", "boundary": None},
-            ]
+            ],
         )
-        second = geography_updated([{"code": "C", "name": "C", "boundary": square(31.0, -29.9, 1)}])
+        second = geography_updated(
+            "durban", [{"code": "C", "name": "C", "boundary": square(31.0, -29.9, 1)}]
+        )
         assert await consumer.handle(first) is True
         assert await district_codes(reports) == ["A", "B"]
         assert await consumer.handle(second) is True
@@ -63,9 +56,12 @@ async def test_a_malformed_boundary_changes_nothing(usm_service: ServiceFactory)
     async with usm_service("reports") as reports:
         consumer = reports.runtime.consumer
         assert consumer is not None
-        await consumer.handle(geography_updated([{"code": "A", "name": "A", "boundary": None}]))
+        await consumer.handle(
+            geography_updated("durban", [{"code": "A", "name": "A", "boundary": None}])
+        )
         broken = geography_updated(
-            [{"code": "Z", "name": "Z", "boundary": {"type": "Polygon", "coordinates": [[1]]}}]
+            "durban",
+            [{"code": "Z", "name": "Z", "boundary": {"type": "Polygon", "coordinates": [[1]]}}],
         )
         with pytest.raises(InvalidBoundary):
             await consumer.handle(broken)
@@ -79,14 +75,8 @@ async def test_a_malformed_boundary_changes_nothing(usm_service: ServiceFactory)
 async def test_events_arrive_through_the_broker(usm_service: ServiceFactory) -> None:
     async with usm_service("reports", consumers=True) as reports:
         prefix = reports.runtime.settings.kafka_topic_prefix
-        registered = new_event(
-            service="network",
-            name="city.registered",
-            subject="durban",
-            city="durban",
-            data={"slug": "durban", "name": "Durban", "country_code": "ZA", "role": "pilot"},
-        )
-        geography = geography_updated([{"code": "A", "name": "A", "boundary": None}])
+        registered = city_registered("durban")
+        geography = geography_updated("durban", [{"code": "A", "name": "A", "boundary": None}])
         for topic, event in (
             (topic_for("network"), registered),
             (topic_for("indicators"), geography),

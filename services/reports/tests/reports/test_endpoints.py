@@ -5,8 +5,8 @@ from typing import Any
 from sqlalchemy import select
 
 from usm_reports.models import Report
+from usmdev.events import city_registered, geography_updated
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
-from usmkit.events.cloudevents import new_event
 
 ANALYST = principal(["city_analyst"], ["durban"])
 CITY_ADMIN = principal(["city_admin"], ["durban"])
@@ -52,31 +52,8 @@ IN_THE_HOLE = {"latitude": -29.7, "longitude": 31.1}
 
 async def seed_durban(harness: ServiceHarness) -> None:
     """Deliver what network and indicators would publish, through the real consumer path."""
-    consumer = harness.runtime.consumer
-    assert consumer is not None
-    await consumer.handle(
-        new_event(
-            service="network",
-            name="city.registered",
-            subject="durban",
-            city="durban",
-            data={
-                "slug": "durban",
-                "name": "Durban (eThekwini)",
-                "country_code": "ZA",
-                "role": "pilot",
-            },
-        )
-    )
-    await consumer.handle(
-        new_event(
-            service="indicators",
-            name="geography.updated",
-            subject="durban",
-            city="durban",
-            data={"city": "durban", "districts": [CENTRAL, NORTH]},
-        )
-    )
+    await harness.deliver(city_registered("durban"))
+    await harness.deliver(geography_updated("durban", [CENTRAL, NORTH]))
 
 
 async def stored_reports(harness: ServiceHarness) -> list[Report]:
