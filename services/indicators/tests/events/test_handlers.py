@@ -1,7 +1,7 @@
 from sqlalchemy import select
 
-from usmdev.events import city_registered, report_submitted
 from usm_indicators.models import ReportCount, city_directory
+from usmdev.events import city_registered, report_submitted
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness
 from usmdev.waiting import eventually
 from usmkit.events.cloudevents import CONTENT_TYPE
