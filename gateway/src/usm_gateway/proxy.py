@@ -30,6 +30,7 @@ HOP_BY_HOP = frozenset(
 # Credentials end here; services trust only the internal token the gateway adds.
 CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "cookie"})
 INTERNAL_PREFIXES = ("x-usm-", "x-forwarded-", "forwarded")
+UPSTREAM_ONLY = frozenset({"server", "date", REQUEST_ID_HEADER})
 
 
 def forwardable(name: str) -> bool:
@@ -100,10 +101,11 @@ async def forward(
         raise ServiceUnavailable(f"The {service} service is unavailable; try again.") from exc
     except httpx.TimeoutException as exc:
         raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
+    # The gateway's own server, date and request-id headers stand; the upstream's are dropped.
     response_headers = {
         name: value
         for name, value in response.headers.items()
-        if name.lower() not in HOP_BY_HOP and name.lower() != REQUEST_ID_HEADER
+        if name.lower() not in HOP_BY_HOP | UPSTREAM_ONLY
     }
     return Response(
         content=response.content, status_code=response.status_code, headers=response_headers
