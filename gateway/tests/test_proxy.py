@@ -1,80 +1,17 @@
 """The gateway against real upstream HTTP servers: routing, headers, limits, failures."""
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from usm_gateway.config import GatewaySettings
 from usm_gateway.identity import mint_dev_token
-from usm_gateway.main import create_app
-from usmdev.stack import free_port
-from usmdev.waiting import eventually
+from usmdev.pytest_plugin import GatewayFactory
 from usmkit.auth import verify_internal_token
 from usmkit.settings import DEVELOPMENT_SECRET
 
 
-async def echo(request: Request) -> JSONResponse:
-    if request.url.path.endswith("/slow"):
-        await asyncio.sleep(2)
-    return JSONResponse(
-        {
-            "path": request.url.path,
-            "query": request.url.query,
-            "headers": dict(request.headers),
-            "body": (await request.body()).decode(),
-        },
-        headers={"x-upstream": "yes"},
-    )
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[str]:
-    """A real HTTP server standing in for a service."""
-    port = free_port()
-    app = Starlette(routes=[Route("/{path:path}", echo, methods=["GET", "POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    task = asyncio.create_task(server.serve())
-    await eventually(lambda: _started(server), timeout_s=10, what="the upstream server")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-async def _started(server: uvicorn.Server) -> bool:
-    return server.started
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
-async def gateway(urls: dict[str, str], **overrides: object) -> tuple[object, httpx.AsyncClient]:
-    settings = GatewaySettings(
-        environment="test",
-        service_urls=urls,
-        dev_issuer_enabled=True,
-        upstream_timeout_s=0.5,
-        max_body_bytes=1000,
-        **overrides,
-    )
-    app = create_app(settings)
-    return app, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
-
-
-async def test_forwards_with_an_internal_token_and_clean_headers(upstream: str) -> None:
-    app, client = await gateway({"reports": upstream})
-    async with app.router.lifespan_context(app), client:
+async def test_forwards_with_an_internal_token_and_clean_headers(
+    upstream: str, usm_gateway: GatewayFactory
+) -> None:
+    async with usm_gateway({"reports": upstream}) as client:
         response = await client.post(
             "/api/v1/reports/things?x=1",
             content=b'{"a": 1}',
@@ -102,12 +39,13 @@ async def test_forwards_with_an_internal_token_and_clean_headers(upstream: str) 
         verify_internal_token(token, audience="network", secret=DEVELOPMENT_SECRET)
 
 
-async def test_dev_tokens_carry_roles_and_cities(upstream: str) -> None:
-    app, client = await gateway({"indicators": upstream})
+async def test_dev_tokens_carry_roles_and_cities(
+    upstream: str, usm_gateway: GatewayFactory
+) -> None:
     token = mint_dev_token(
         secret=DEVELOPMENT_SECRET, subject="ana", roles=["city_analyst"], cities=["durban"]
     )
-    async with app.router.lifespan_context(app), client:
+    async with usm_gateway({"indicators": upstream}) as client:
         response = await client.get(
             "/api/v1/indicators", headers={"Authorization": f"Bearer {token}"}
         )
@@ -126,9 +64,10 @@ async def test_dev_tokens_carry_roles_and_cities(upstream: str) -> None:
     assert forged.headers["content-type"] == "application/problem+json"
 
 
-async def test_down_service_is_503_and_slow_service_is_504(upstream: str) -> None:
-    app, client = await gateway({"network": closed_port_url(), "reports": upstream})
-    async with app.router.lifespan_context(app), client:
+async def test_down_service_is_503_and_slow_service_is_504(
+    upstream: str, closed_port_url: str, usm_gateway: GatewayFactory
+) -> None:
+    async with usm_gateway({"network": closed_port_url, "reports": upstream}) as client:
         down = await client.get("/api/v1/network/cities")
         slow = await client.get("/api/v1/reports/slow")
         unknown = await client.get("/api/v1/nowhere/x")
@@ -139,17 +78,15 @@ async def test_down_service_is_503_and_slow_service_is_504(upstream: str) -> Non
     assert unknown.status_code == 404
 
 
-async def test_oversized_bodies_are_refused(upstream: str) -> None:
-    app, client = await gateway({"reports": upstream})
-    async with app.router.lifespan_context(app), client:
+async def test_oversized_bodies_are_refused(upstream: str, usm_gateway: GatewayFactory) -> None:
+    async with usm_gateway({"reports": upstream}) as client:
         response = await client.post("/api/v1/reports", content=b"x" * 1001)
     assert response.status_code == 413
     assert response.json()["status"] == 413
 
 
-async def test_roles_are_published_as_data(upstream: str) -> None:
-    app, client = await gateway({"reports": upstream})
-    async with app.router.lifespan_context(app), client:
+async def test_roles_are_published_as_data(upstream: str, usm_gateway: GatewayFactory) -> None:
+    async with usm_gateway({"reports": upstream}) as client:
         roles = (await client.get("/api/v1/admin/roles")).json()
     assert set(roles) == {
         "public",

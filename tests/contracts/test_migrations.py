@@ -8,11 +8,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, MetaData
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from usmdev.catalog import SERVICE_SPECS
+from usmdev.catalog import DATABASE_SPECS
 from usmdev.pytest_plugin import DatabaseFactory
 
 
-@pytest.mark.parametrize("service", [spec.name for spec in SERVICE_SPECS])
+@pytest.mark.parametrize("service", [spec.name for spec in DATABASE_SPECS])
 async def test_migrations_match_models(service: str, usm_database: DatabaseFactory) -> None:
     metadata: MetaData = importlib.import_module(f"usm_{service}.models").Base.metadata
 

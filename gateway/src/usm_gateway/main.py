@@ -3,43 +3,91 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usm_gateway import SERVICE_NAME
 from usm_gateway.config import GatewaySettings
-from usm_gateway.openapi import MergedOpenAPI, merge_specs
-from usm_gateway.proxy import forward, new_client
+from usm_gateway.keys.endpoints import router as keys_router
+from usm_gateway.openapi import merge_specs
+from usm_gateway.proxy import forward
+from usm_gateway.state import Gateway, GatewayDep
 from usmkit.app import operation_id
 from usmkit.auth import ROLE_SCOPES
-from usmkit.events.kafka import ProducerHolder
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
 from usmkit.problems import install_problem_handlers, problem_openapi
 
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 READY_TIMEOUT_S = 3.0
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+    (b"cross-origin-resource-policy", b"same-site"),
+]
+access_log = logging.getLogger("usm.gateway.access")
+
+
+class EdgeMiddleware:
+    """Security headers on every response, and one access-log line per request
+    (path without query string: Open311 puts `api_key` there)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_secured(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_secured)
+        finally:
+            state = scope.get("state", {})
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "status": status,
+                    "client_id": state.get("client_id"),
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     configure_logging(settings.log_level)
-    broker = ProducerHolder(settings, client_id=SERVICE_NAME)
-    merged_openapi = MergedOpenAPI(settings)
+    gateway = Gateway(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.client = new_client(settings)
         try:
             yield
         finally:
-            await app.state.client.aclose()
-            await broker.close()
+            await gateway.close()
 
     app = FastAPI(
         title="USM API",
@@ -54,8 +102,33 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=operation_id,
     )
+    app.state.gateway = gateway
     install_problem_handlers(app)
     problem_openapi(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=PROXY_METHODS,
+            allow_headers=[
+                "authorization",
+                "content-type",
+                "idempotency-key",
+                "if-match",
+                "x-api-key",
+                "x-request-id",
+                "accept-language",
+            ],
+            expose_headers=[
+                "etag",
+                "x-request-id",
+                "retry-after",
+                "ratelimit-limit",
+                "ratelimit-remaining",
+                "ratelimit-reset",
+            ],
+        )
+    app.add_middleware(EdgeMiddleware)
     app.add_middleware(RequestContextMiddleware, service=SERVICE_NAME)
 
     @app.get("/healthz", include_in_schema=False)
@@ -63,30 +136,35 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz(request: Request) -> JSONResponse:
-        """Ready when every service reports ready and the broker answers."""
-        client: httpx.AsyncClient = request.app.state.client
+    async def readyz(gateway: GatewayDep) -> JSONResponse:
+        """Ready when its database, every service and the broker answer."""
 
         async def check_service(url: str) -> str:
             try:
-                response = await client.get(f"{url}/readyz", timeout=READY_TIMEOUT_S)
+                response = await gateway.client.get(f"{url}/readyz", timeout=READY_TIMEOUT_S)
             except httpx.HTTPError as exc:
                 return f"unavailable: {type(exc).__name__}"
             return "ok" if response.status_code == 200 else f"not ready ({response.status_code})"
 
-        async def check_broker() -> str:
+        async def check(
+            probe: Callable[[], Awaitable[None]],
+            on_failure: Callable[[], Awaitable[None]] | None = None,
+        ) -> str:
             try:
-                await asyncio.wait_for(broker.ping(), READY_TIMEOUT_S)
+                await asyncio.wait_for(probe(), READY_TIMEOUT_S)
             except Exception as exc:
-                await broker.discard()
+                if on_failure is not None:
+                    await on_failure()
                 return f"unavailable: {type(exc).__name__}"
             return "ok"
 
         names = list(settings.service_urls)
         results = await asyncio.gather(
-            *(check_service(settings.service_urls[name]) for name in names), check_broker()
+            *(check_service(settings.service_urls[name]) for name in names),
+            check(gateway.broker.ping, gateway.broker.discard),
+            check(gateway.database.ping),
         )
-        checks = dict(zip([*names, "broker"], results, strict=True))
+        checks = dict(zip([*names, "broker", "database"], results, strict=True))
         ready = all(value == "ok" for value in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "unavailable", "checks": checks},
@@ -99,25 +177,40 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get("/api/v1/admin/roles", tags=["admin"])
     async def list_roles() -> dict[str, list[str]]:
-        """Roles and the scopes each grants."""
+        """Roles and the scopes each grants (public: the mapping is data, not a secret)."""
         return {role: sorted(scopes) for role, scopes in ROLE_SCOPES.items()}
 
+    app.include_router(keys_router)
+
     @app.get("/openapi.json", include_in_schema=False)
-    async def openapi(request: Request) -> JSONResponse:
-        specs = await merged_openapi.service_specs(request.app.state.client)
+    async def openapi(gateway: GatewayDep) -> JSONResponse:
+        specs = await gateway.openapi.service_specs(gateway.client)
         return JSONResponse(merge_specs(app.openapi(), specs))
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="USM API")
 
-    async def proxy(request: Request) -> Response:
-        service: str = request.path_params["service"]
+    async def proxy_service(request: Request) -> Response:
+        return await _forward(request, request.path_params["service"])
+
+    async def proxy_open311(request: Request) -> Response:
+        # Open311 GeoReport v2 is served by the reports service.
+        return await _forward(request, "reports")
+
+    async def _forward(request: Request, service: str) -> Response:
         return await forward(
-            request, service=service, client=request.app.state.client, settings=settings
+            request,
+            service=service,
+            client=gateway.client,
+            settings=settings,
+            authenticator=gateway.authenticator,
+            limiter=gateway.limiter,
         )
 
     for path in ("/api/v1/{service}", "/api/v1/{service}/{path:path}"):
-        app.add_api_route(path, proxy, methods=PROXY_METHODS, include_in_schema=False)
-
+        app.add_api_route(path, proxy_service, methods=PROXY_METHODS, include_in_schema=False)
+    app.add_api_route(
+        "/open311/v2/{path:path}", proxy_open311, methods=PROXY_METHODS, include_in_schema=False
+    )
     return app

@@ -7,7 +7,8 @@ from fastapi import Request
 from starlette.responses import Response
 
 from usm_gateway.config import GatewaySettings
-from usm_gateway.identity import authenticate
+from usm_gateway.identity import Authenticator
+from usm_gateway.ratelimit import RateLimiter
 from usmkit.auth import mint_internal_token
 from usmkit.observability import REQUEST_ID_HEADER
 from usmkit.problems import GatewayTimeout, NotFound, PayloadTooLarge, ServiceUnavailable
@@ -68,23 +69,24 @@ async def forward(
     service: str,
     client: httpx.AsyncClient,
     settings: GatewaySettings,
+    authenticator: Authenticator,
+    limiter: RateLimiter,
 ) -> Response:
     base_url = settings.service_urls.get(service)
     if base_url is None:
         raise NotFound(f"No service {service!r}.")
     request_id: str = request.state.request_id
-    principal = authenticate(request, settings, request_id)
     body = await read_body(request, settings.max_body_bytes)
-    headers = [(name, value) for name, value in request.headers.items() if forwardable(name)]
+    principal = await authenticator.authenticate(request, client, body)
     client_host = request.client.host if request.client else "unknown"
+    allowance = limiter.check(principal, client_host, request.method, request.url.path)
+    request.state.client_id = principal.client_id
+    headers = [(name, value) for name, value in request.headers.items() if forwardable(name)]
+    internal_token = mint_internal_token(
+        principal, audience=service, secret=settings.internal_jwt_secret.get_secret_value()
+    )
     headers += [
-        (
-            "authorization",
-            "Bearer "
-            + mint_internal_token(
-                principal, audience=service, secret=settings.internal_jwt_secret.get_secret_value()
-            ),
-        ),
+        ("authorization", f"Bearer {internal_token}"),
         (REQUEST_ID_HEADER, request_id),
         ("x-forwarded-for", client_host),
     ]
@@ -108,5 +110,7 @@ async def forward(
         if name.lower() not in HOP_BY_HOP | UPSTREAM_ONLY
     }
     return Response(
-        content=response.content, status_code=response.status_code, headers=response_headers
+        content=response.content,
+        status_code=response.status_code,
+        headers={**response_headers, **allowance.headers()},
     )

@@ -45,5 +45,8 @@ class ServiceSpec:
 
 SERVICE_SPECS = tuple(ServiceSpec(name, 8001 + index) for index, name in enumerate(SERVICES))
 GATEWAY_PORT = 8000
+GATEWAY_SPEC = ServiceSpec("gateway", GATEWAY_PORT)
+# Every process that owns a database and migrations.
+DATABASE_SPECS = (*SERVICE_SPECS, GATEWAY_SPEC)
 POSTGRES_PORT = 55432
 KAFKA_PORT = 9092

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from usmdev.catalog import SERVICE_SPECS
+from usmdev.catalog import DATABASE_SPECS, SERVICE_SPECS
 from usmdev.stack import PortInUse, Stack, StackLayout, migrate
 
 app = typer.Typer(help="USM developer commands.", no_args_is_help=True)
@@ -122,7 +122,7 @@ def migrate_command(
     """Apply migrations to each service's database (URL from its settings)."""
     from pydantic_settings import BaseSettings, SettingsConfigDict
 
-    for spec in SERVICE_SPECS:
+    for spec in DATABASE_SPECS:
         if service and spec.name not in service:
             continue
 

@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 
 from usmdev.broker import EmbeddedBroker
-from usmdev.catalog import SERVICE_SPECS, ServiceSpec
+from usmdev.catalog import DATABASE_SPECS, ServiceSpec
 from usmdev.postgres import EmbeddedPostgres
 from usmdev.stack import free_port, migrate
 from usmkit.auth import Principal, mint_internal_token, scopes_for
@@ -29,7 +29,7 @@ from usmkit.events.topics import ALL_TOPICS
 from usmkit.runtime import ServiceRuntime
 from usmkit.tables import KitTables, define_kit_tables
 
-SPECS = {spec.name: spec for spec in SERVICE_SPECS}
+SPECS = {spec.name: spec for spec in DATABASE_SPECS}
 
 
 @pytest.fixture(scope="session")
@@ -195,5 +195,42 @@ def usm_service(
             app: FastAPI = _load(spec.app_factory)(settings)
             async with app.router.lifespan_context(app):
                 yield ServiceHarness(app=app, runtime=app.state.runtime)
+
+    return start
+
+
+GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def usm_gateway(usm_database: DatabaseFactory) -> GatewayFactory:
+    """`async with usm_gateway({"reports": url}, **settings) as client:` a gateway in-process
+    (its own fresh database), routing to the given service URLs."""
+    from usm_gateway.config import GatewaySettings
+    from usm_gateway.main import create_app
+
+    @asynccontextmanager
+    async def start(urls: dict[str, str], **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        async with usm_database("gateway") as database_url:
+            settings = GatewaySettings(
+                **{
+                    "environment": "test",
+                    "database_url": database_url,
+                    "service_urls": urls,
+                    "dev_issuer_enabled": True,
+                    "upstream_timeout_s": 0.5,
+                    "max_body_bytes": 1000,
+                    "api_key_cache_s": 0,
+                    **overrides,
+                }
+            )
+            app = create_app(settings)
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+                ) as client,
+            ):
+                yield client
 
     return start

@@ -19,7 +19,15 @@ from alembic import command
 from alembic.config import Config
 
 from usmdev.broker import EmbeddedBroker, port_open
-from usmdev.catalog import GATEWAY_PORT, KAFKA_PORT, POSTGRES_PORT, SERVICE_SPECS, ServiceSpec
+from usmdev.catalog import (
+    DATABASE_SPECS,
+    GATEWAY_PORT,
+    GATEWAY_SPEC,
+    KAFKA_PORT,
+    POSTGRES_PORT,
+    SERVICE_SPECS,
+    ServiceSpec,
+)
 from usmdev.postgres import EmbeddedPostgres
 from usmdev.waiting import wait_until
 
@@ -130,7 +138,7 @@ class Stack:
             self.postgres.start()
             self.broker.start()
         self._write_state()
-        for spec in SERVICE_SPECS:
+        for spec in DATABASE_SPECS:
             url = self.postgres.url(spec.database)
             asyncio.run(self.postgres.create_database(spec.database))
             migrate(spec, url)
@@ -146,6 +154,7 @@ class Stack:
         urls = {name: self.layout.service_url(name) for name in self.layout.service_ports}
         return {
             "USM_GATEWAY_SERVICE_URLS": json.dumps(urls),
+            "USM_GATEWAY_DATABASE_URL": self.postgres.url(GATEWAY_SPEC.database),
             "USM_GATEWAY_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
             "USM_GATEWAY_DEV_ISSUER_ENABLED": "true",
         }

@@ -37,6 +37,13 @@ EVENTS_DEAD_LETTERED = Counter(
 )
 
 
+_STANDARD_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with the request id when there is one."""
 
@@ -47,6 +54,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for name, value in record.__dict__.items():
+            if name not in _STANDARD_RECORD_FIELDS and not name.startswith("_"):
+                entry[name] = value
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
