@@ -41,6 +41,7 @@ async def test_gateway_reports_every_service_and_the_broker_ready(
         "appraisals": "ok",
         "network": "ok",
         "broker": "ok",
+        "database": "ok",
     }
 
 
