@@ -37,7 +37,7 @@ test: env
 lint: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs/usmkit/src libs/usmdev/src services/*/src gateway/src
+	$(VENV)/bin/mypy libs/usmkit/src libs/usmdev/src services/*/src gateway/src bench
 
 fix: env
 	$(VENV)/bin/ruff check --fix .

@@ -71,6 +71,8 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    # One line per upstream call would double the gateway's log volume; errors still surface.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
 
 
 def incoming_request_id(value: str | None) -> str:

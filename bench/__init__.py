@@ -1,0 +1,1 @@
+"""USM benchmarks: `make bench` runs them all and prints one table."""
