@@ -3,7 +3,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from usmdev.events import city_registered
-from usmdev.pytest_plugin import ServiceFactory, ServiceHarness
+from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 
 @pytest.fixture
@@ -12,3 +12,16 @@ async def indicators(usm_service: ServiceFactory) -> AsyncIterator[ServiceHarnes
     async with usm_service("indicators") as harness:
         await harness.deliver(city_registered("durban"))
         yield harness
+
+
+@pytest.fixture
+async def districts(indicators: ServiceHarness) -> ServiceHarness:
+    """`indicators` with two Durban districts, DBN-CENTRAL and DBN-NORTH."""
+    admin = principal(["city_admin"], ["durban"])
+    async with indicators.client(admin) as client:
+        for code, name in (("DBN-CENTRAL", "Central"), ("DBN-NORTH", "North")):
+            response = await client.put(
+                f"/api/v1/indicators/cities/durban/districts/{code}", json={"name": name}
+            )
+            assert response.status_code == 201, response.text
+    return indicators

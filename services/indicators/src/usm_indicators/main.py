@@ -3,11 +3,14 @@
 from fastapi import FastAPI
 
 from usm_indicators import SERVICE_NAME
+from usm_indicators.catalogue.endpoints import router as catalogue_router
+from usm_indicators.computed.endpoints import router as computed_router
 from usm_indicators.config import IndicatorsSettings
 from usm_indicators.events.handlers import SUBSCRIPTION
 from usm_indicators.geography.endpoints import router as geography_router
 from usm_indicators.models import kit_tables
 from usm_indicators.report_counts.endpoints import router as report_counts_router
+from usm_indicators.values.endpoints import router as values_router
 from usmkit.app import create_service_app
 from usmkit.runtime import ServiceRuntime
 
@@ -23,8 +26,14 @@ def create_app(settings: IndicatorsSettings | None = None) -> FastAPI:
         runtime,
         title="USM indicators service",
         description=(
-            "City geography (districts and boundaries) and counts of citizen reports derived "
-            "from events."
+            "City geography (districts and boundaries), the indicator catalogue, data values, "
+            "computed indicators and counts of citizen reports derived from events."
         ),
-        routers=[geography_router, report_counts_router],
+        routers=[
+            geography_router,
+            catalogue_router,
+            values_router,
+            computed_router,
+            report_counts_router,
+        ],
     )

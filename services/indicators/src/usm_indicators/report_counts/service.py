@@ -4,9 +4,7 @@ from usm_indicators.models import ReportCount
 from usm_indicators.models.report_count import UNASSIGNED_DISTRICT
 from usm_indicators.report_counts.repository import ReportCountRepository
 from usm_indicators.report_counts.schemas import ReportCountRead
-
-# Small-cell suppression: counts from 1 to k-1 are never published (ARCHITECTURE §5).
-SUPPRESSION_THRESHOLD = 5
+from usm_indicators.suppression import SUPPRESSION_THRESHOLD, is_small_cell
 
 
 async def count_report(
@@ -23,7 +21,7 @@ async def count_report(
 
 def to_published(row: ReportCount, *, threshold: int = SUPPRESSION_THRESHOLD) -> ReportCountRead:
     """The count as it may be shown: small cells are suppressed."""
-    suppressed = 0 < row.count < threshold
+    suppressed = is_small_cell(row.count, threshold=threshold)
     return ReportCountRead(
         district_code=row.district_code or None,
         category_code=row.category_code,

@@ -1,0 +1,204 @@
+from fractions import Fraction
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usm_indicators.catalogue.repository import CatalogueRepository
+from usm_indicators.computation.engine import Computed, DataCube, Formulas, compute, periods_needed
+from usm_indicators.computation.formula import references
+from usm_indicators.computation.index import METHOD, AreaScore, IndexIndicator, area_index
+from usm_indicators.computation.periods import Period, PeriodError, parse_period
+from usm_indicators.computed.repository import load_cube
+from usm_indicators.computed.schemas import (
+    AreaIndexRead,
+    DimensionScoreRead,
+    HumanSecurityIndexRead,
+    IndicatorValueRead,
+    Trend,
+    TrendPoint,
+)
+from usm_indicators.geography.repository import DistrictRepository
+from usm_indicators.models import Indicator, city_directory
+from usm_indicators.suppression import is_small_cell
+from usmkit.problems import FieldError, NotFound, UnprocessableContent
+
+
+def parse_period_query(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except PeriodError as error:
+        raise UnprocessableContent(
+            "The period is not valid.",
+            errors=[FieldError(loc=["query", "period"], msg=str(error), type="bad_period")],
+        ) from error
+
+
+def element_codes(formulas: Formulas) -> set[str]:
+    nodes = [formulas.numerator] + ([formulas.denominator] if formulas.denominator else [])
+    return {reference.code for node in nodes for reference in references(node)}
+
+
+def needs_suppression(
+    indicator: Indicator, formulas: Formulas, value_types: dict[str, str]
+) -> bool:
+    """Count-based (its numerator counts people or events) or sensitive indicators are
+    published with small-cell suppression."""
+    if indicator.sensitivity == "sensitive":
+        return True
+    counted = {reference.code for reference in references(formulas.numerator)}
+    return any(value_types.get(code) == "integer" for code in counted)
+
+
+async def _value_types(session: AsyncSession, codes: set[str]) -> dict[str, str]:
+    elements = await CatalogueRepository(session).data_elements(codes)
+    return {element.code: element.value_type for element in elements}
+
+
+def _as_float(number: Fraction | None) -> float | None:
+    return None if number is None else float(number)
+
+
+def withheld(computed: Computed, *, suppress: bool) -> bool:
+    return suppress and is_small_cell(computed.numerator)
+
+
+def _trend_point(
+    current: Computed, current_withheld: bool, earlier: Computed, period: Period, *, suppress: bool
+) -> TrendPoint | None:
+    if earlier.value is None:
+        return None
+    hidden = withheld(earlier, suppress=suppress)
+    change = None
+    if not hidden and not current_withheld and current.value is not None:
+        change = float(current.value - earlier.value)
+    return TrendPoint(
+        period=str(period),
+        value=None if hidden else float(earlier.value),
+        change=change,
+        suppressed=hidden,
+    )
+
+
+async def indicator_value(
+    *,
+    session: AsyncSession,
+    city: str,
+    code: str,
+    district_code: str | None,
+    period_text: str,
+    sees_raw: bool,
+) -> IndicatorValueRead:
+    """An indicator for a district or the city and a period, with its trend; small cells
+    are withheld unless `sees_raw`."""
+    period = parse_period_query(period_text)
+    if not await city_directory.exists(session, city):
+        raise NotFound(f"No city {city!r}.")
+    found = await CatalogueRepository(session).get_for_city(city, code)
+    if found is None:
+        raise NotFound(f"No indicator {code!r} in {city}.")
+    indicator = found[0]
+    if (
+        district_code is not None
+        and await DistrictRepository(session).get(city, district_code) is None
+    ):
+        raise NotFound(f"The city has no district {district_code!r}.")
+    formulas = Formulas.parse(indicator.numerator, indicator.denominator, indicator.multiplier)
+    previous, year_before = period.previous(), period.year_before()
+    cube: DataCube = await load_cube(
+        session, city, element_codes(formulas), periods_needed([period, previous, year_before])
+    )
+    suppress = not sees_raw and needs_suppression(
+        indicator, formulas, await _value_types(session, element_codes(formulas))
+    )
+    current = compute(formulas, cube, district_code, period)
+    hidden = withheld(current, suppress=suppress)
+    return IndicatorValueRead(
+        indicator=indicator.code,
+        city=city,
+        district_code=district_code,
+        period=str(period),
+        unit=indicator.unit,
+        value=None if hidden else _as_float(current.value),
+        numerator=None if hidden else _as_float(current.numerator),
+        denominator=None if hidden else _as_float(current.denominator),
+        suppressed=hidden,
+        trend=Trend(
+            previous=_trend_point(
+                current,
+                hidden,
+                compute(formulas, cube, district_code, previous),
+                previous,
+                suppress=suppress,
+            ),
+            year_before=_trend_point(
+                current,
+                hidden,
+                compute(formulas, cube, district_code, year_before),
+                year_before,
+                suppress=suppress,
+            ),
+        ),
+    )
+
+
+def _area_read(area: AreaScore) -> AreaIndexRead:
+    return AreaIndexRead(
+        district_code=area.district_code,
+        score=_as_float(area.score),
+        coverage=float(area.coverage),
+        indicators=area.indicators,
+        with_data=area.with_data,
+        dimensions=[
+            DimensionScoreRead(
+                dimension=each.dimension,
+                score=_as_float(each.score),
+                coverage=float(each.coverage),
+                indicators=each.indicators,
+                with_data=each.with_data,
+            )
+            for each in area.dimensions
+        ],
+    )
+
+
+async def human_security_index(
+    *, session: AsyncSession, city: str, period_text: str, sees_raw: bool
+) -> HumanSecurityIndexRead:
+    """The index of the city and of each district over the city's active indicators."""
+    period = parse_period_query(period_text)
+    if not await city_directory.exists(session, city):
+        raise NotFound(f"No city {city!r}.")
+    active = [
+        row[0] for row in await CatalogueRepository(session).list_for_city(city, None, active=True)
+    ]
+    parsed = {
+        indicator.code: Formulas.parse(
+            indicator.numerator, indicator.denominator, indicator.multiplier
+        )
+        for indicator in active
+    }
+    codes = {code for formulas in parsed.values() for code in element_codes(formulas)}
+    value_types = await _value_types(session, codes)
+    indicators = [
+        IndexIndicator(
+            code=indicator.code,
+            dimension=indicator.dimension,
+            direction=indicator.direction,
+            goalpost_min=Fraction(indicator.goalpost_min),
+            goalpost_max=Fraction(indicator.goalpost_max),
+            formulas=parsed[indicator.code],
+            suppress=not sees_raw
+            and needs_suppression(indicator, parsed[indicator.code], value_types),
+        )
+        for indicator in active
+    ]
+    cube = await load_cube(session, city, codes, periods_needed([period]))
+    return HumanSecurityIndexRead(
+        city=city,
+        period=str(period),
+        method=METHOD,
+        city_index=_area_read(area_index(indicators, cube, None, period)),
+        districts=[
+            _area_read(area_index(indicators, cube, district_code, period))
+            for district_code in cube.districts
+        ],
+    )

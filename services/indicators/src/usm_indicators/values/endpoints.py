@@ -1,0 +1,89 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query
+
+from usm_indicators.geography.schemas import DISTRICT_CODE_PATTERN, SLUG_PATTERN
+from usm_indicators.models.data_value import WHOLE_CITY
+from usm_indicators.values import service
+from usm_indicators.values.repository import SORT_KEY, DataValueRepository
+from usm_indicators.values.schemas import (
+    PERIOD_DESCRIPTION,
+    DataValueRead,
+    DataValuesBulkCreate,
+    DataValuesIngested,
+)
+from usmkit.auth import Principal, require_city, require_scope
+from usmkit.idempotency import IdempotencyDep
+from usmkit.pagination import Page, PageParamsDep, split_page
+from usmkit.problems import PROBLEM_RESPONSES
+from usmkit.runtime import RuntimeDep, SessionDep
+
+router = APIRouter(
+    prefix="/api/v1/indicators/cities/{city}/values",
+    tags=["values"],
+    responses={**PROBLEM_RESPONSES, 404: {"description": "Unknown city"}},
+)
+
+CityPath = Annotated[str, Path(max_length=100, pattern=SLUG_PATTERN, description="City slug.")]
+
+
+@router.post("", response_model=DataValuesIngested)
+async def post_values(
+    city: CityPath,
+    bulk: Annotated[DataValuesBulkCreate, Body()],
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency: IdempotencyDep,
+    principal: Annotated[Principal, Depends(require_scope("indicators:write"))],
+) -> DataValuesIngested:
+    """Load up to 10,000 data values at once: all rows are stored, or none.
+
+    Every row is checked (known data element and district, ISO 8601 period, allowed
+    disaggregation, a possible value: never negative, whole numbers for counts, at most
+    100 for percentages, no two rows for the same cell with different values). If any row
+    fails, the answer is `422` with an error per problem whose `loc` holds the row's index,
+    and nothing is stored. Otherwise rows are inserted or replace the earlier value of the
+    same cell, and `values.updated` names the data elements, periods and districts touched.
+    """
+    require_city(principal, city)
+
+    async def write() -> DataValuesIngested:
+        return await service.ingest_values(
+            session=session, outbox=runtime.outbox, city=city, rows=bulk.rows
+        )
+
+    return await idempotency.run(session, DataValuesIngested, write)
+
+
+@router.get("", response_model=Page[DataValueRead])
+async def list_values(
+    city: CityPath,
+    session: SessionDep,
+    page: PageParamsDep,
+    principal: Annotated[Principal, Depends(require_scope("indicators:read"))],
+    data_element: Annotated[str | None, Query(max_length=50)] = None,
+    district: Annotated[
+        str | None,
+        Query(pattern=DISTRICT_CODE_PATTERN, description="A district code."),
+    ] = None,
+    whole_city: Annotated[
+        bool, Query(description="Only values kept for the whole city, not a district.")
+    ] = False,
+    period: Annotated[str | None, Query(max_length=20, description=PERIOD_DESCRIPTION)] = None,
+) -> Page[DataValueRead]:
+    """The raw data values of a city, ordered by data element, district, period and
+    disaggregation. Needs `indicators:read` in the city: raw values are not suppressed."""
+    require_city(principal, city)
+    rows = await DataValueRepository(session).list(
+        city,
+        page,
+        data_element=data_element,
+        district_code=WHOLE_CITY if whole_city else district,
+        period=period,
+    )
+    items, next_cursor = split_page(
+        list(rows), page, lambda row: [getattr(row, column.key) for column in SORT_KEY]
+    )
+    return Page[DataValueRead](
+        items=[service.to_read(row) for row in items], next_cursor=next_cursor
+    )

@@ -1,0 +1,111 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from usm_indicators.geography.schemas import DISTRICT_CODE_PATTERN
+
+Sex = Literal["female", "male", "other"]
+Disability = Literal["with_disability", "without_disability"]
+Quality = Literal["verified", "provisional", "estimated"]
+AGE_BAND_PATTERN = r"^[0-9]{1,3}(-[0-9]{1,3}|\+)$"
+PERIOD_DESCRIPTION = "ISO 8601 period: `2025`, `2025-Q1`, `2025-03`, `2025-W12` or `2025-03-14`."
+
+
+class Disaggregation(BaseModel):
+    """Who a value counts; a dimension left out means the total over it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sex: Sex | None = None
+    age_band: str | None = Field(
+        default=None, pattern=AGE_BAND_PATTERN, description="`15-24`, `65+`."
+    )
+    disability: Disability | None = None
+
+
+class DataValueCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "data_element": "HOMICIDES",
+                    "district_code": "DBN-CENTRAL",
+                    "period": "2025-03",
+                    "disaggregation": {"sex": "female"},
+                    "value": 4,
+                    "source": "SAPS crime statistics",
+                    "quality": "verified",
+                }
+            ]
+        },
+    )
+
+    data_element: str = Field(max_length=50, description="A data element code, e.g. HOMICIDES.")
+    district_code: str | None = Field(
+        default=None,
+        pattern=DISTRICT_CODE_PATTERN,
+        description="A district of the city; null for a value of the whole city.",
+    )
+    period: str = Field(max_length=20, description=PERIOD_DESCRIPTION)
+    disaggregation: Disaggregation | None = None
+    value: float = Field(allow_inf_nan=False)
+    source: str | None = Field(default=None, max_length=200, description="Where it comes from.")
+    quality: Quality = "verified"
+
+
+class DataValuesBulkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rows: list[DataValueCreate] = Field(min_length=1, max_length=10_000)
+
+
+class DataValuesIngested(BaseModel):
+    """What a bulk load stored (every row, or none)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "stored": 2,
+                    "data_elements": ["HOMICIDES", "POPULATION"],
+                    "periods": ["2025-03"],
+                    "districts": ["DBN-CENTRAL"],
+                }
+            ]
+        }
+    )
+
+    stored: int = Field(description="Rows inserted or updated (identical duplicates count once).")
+    data_elements: list[str]
+    periods: list[str]
+    districts: list[str | None] = Field(description="District codes; null for the whole city.")
+
+
+class DataValueRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data_element": "HOMICIDES",
+                    "district_code": "DBN-CENTRAL",
+                    "period": "2025-03",
+                    "disaggregation": {"sex": "female", "age_band": None, "disability": None},
+                    "value": 4,
+                    "source": "SAPS crime statistics",
+                    "quality": "verified",
+                    "updated_at": "2026-11-25T10:15:00Z",
+                }
+            ]
+        }
+    )
+
+    data_element: str
+    district_code: str | None
+    period: str
+    disaggregation: Disaggregation
+    value: float
+    source: str | None
+    quality: Quality
+    updated_at: datetime

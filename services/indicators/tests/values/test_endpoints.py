@@ -1,0 +1,166 @@
+from typing import Any
+
+from sqlalchemy import func, select
+
+from usm_indicators.models import DataValue
+from usmdev.pytest_plugin import ServiceHarness, principal
+from usmkit.events.cloudevents import CloudEvent
+
+ANALYST = principal(["city_analyst"], ["durban"])
+VALUES = "/api/v1/indicators/cities/durban/values"
+
+
+def row(**fields: Any) -> dict[str, Any]:
+    return {
+        "data_element": "HOMICIDES",
+        "district_code": "DBN-CENTRAL",
+        "period": "2025-03",
+        "value": 4,
+        "source": "SAPS",
+        **fields,
+    }
+
+
+async def stored_count(harness: ServiceHarness) -> int:
+    async with harness.runtime.database.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(DataValue)) or 0)
+
+
+async def test_bulk_values_are_stored_replaced_and_announced(districts: ServiceHarness) -> None:
+    rows = [
+        row(),
+        row(disaggregation={"sex": "female"}, value=1),
+        row(district_code="DBN-NORTH", period="2025-Q1", value=9),
+        row(data_element="POPULATION", district_code=None, period="2025", value=650000),
+        row(),  # an identical duplicate is harmless
+    ]
+    async with districts.client(ANALYST) as client:
+        first = await client.post(VALUES, json={"rows": rows})
+        assert first.status_code == 200, first.text
+        assert first.json() == {
+            "stored": 4,
+            "data_elements": ["HOMICIDES", "POPULATION"],
+            "periods": ["2025", "2025-03", "2025-Q1"],
+            "districts": [None, "DBN-CENTRAL", "DBN-NORTH"],
+        }
+        again = await client.post(VALUES, json={"rows": [row(value=5, quality="provisional")]})
+        assert again.status_code == 200, again.text
+        listed = (await client.get(VALUES, params={"district": "DBN-CENTRAL"})).json()
+        whole_city = (await client.get(VALUES, params={"whole_city": "true"})).json()
+    assert [
+        (item["period"], item["disaggregation"]["sex"], item["value"], item["quality"])
+        for item in listed["items"]
+    ] == [("2025-03", None, 5.0, "provisional"), ("2025-03", "female", 1.0, "verified")]
+    assert [item["data_element"] for item in whole_city["items"]] == ["POPULATION"]
+
+    outbox = districts.runtime.tables.outbox
+    async with districts.runtime.database.sessions() as session:
+        envelopes = (
+            await session.scalars(
+                select(outbox.c.envelope)
+                .where(outbox.c.event_type == "org.usm.indicators.values.updated.v1")
+                .order_by(outbox.c.id)
+            )
+        ).all()
+    assert len(envelopes) == 2
+    event = CloudEvent.model_validate(envelopes[0])
+    districts.runtime.registry.validate(event)
+    assert event.data == {
+        "city": "durban",
+        "data_elements": ["HOMICIDES", "POPULATION"],
+        "periods": ["2025", "2025-03", "2025-Q1"],
+        "districts": [None, "DBN-CENTRAL", "DBN-NORTH"],
+    }
+
+
+async def test_every_bad_row_is_reported_and_nothing_is_stored(districts: ServiceHarness) -> None:
+    rows = [
+        row(),  # 0 fine
+        row(data_element="UNICORNS"),  # 1
+        row(district_code="DBN-ATLANTIS"),  # 2
+        row(period="2025-13"),  # 3
+        row(value=-1),  # 4
+        row(value=2.5),  # 5: a count
+        row(data_element="POLICE_OFFICERS", disaggregation={"sex": "male"}),  # 6
+        row(value=7),  # 7: conflicts with row 0
+        row(period="2025-W53"),  # 8: 2025 has 52 ISO weeks
+        row(period="2025-03-14", value=0),  # 9 fine
+    ]
+    async with districts.client(ANALYST) as client:
+        response = await client.post(VALUES, json={"rows": rows})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    errors = [(error["loc"][2], error["type"]) for error in response.json()["errors"]]
+    assert errors == [
+        (1, "unknown_data_element"),
+        (2, "unknown_district"),
+        (3, "bad_period"),
+        (4, "impossible_value"),
+        (5, "impossible_value"),
+        (6, "disaggregation_not_allowed"),
+        (7, "conflicting_duplicate"),
+        (8, "bad_period"),
+    ]
+    assert "8 of 10 rows" in response.json()["detail"]
+    assert await stored_count(districts) == 0
+
+
+async def test_malformed_rows_are_refused_with_their_index(districts: ServiceHarness) -> None:
+    async with districts.client(ANALYST) as client:
+        response = await client.post(
+            VALUES, json={"rows": [row(), row(value="many"), row(disaggregation={"sex": "x"})]}
+        )
+    assert response.status_code == 422
+    assert {tuple(error["loc"][:3]) for error in response.json()["errors"]} == {
+        ("body", "rows", 1),
+        ("body", "rows", 2),
+    }
+    assert await stored_count(districts) == 0
+
+
+async def test_a_bulk_post_is_idempotent(districts: ServiceHarness) -> None:
+    headers = {"Idempotency-Key": "values-2025-03-central"}
+    async with districts.client(ANALYST) as client:
+        first = await client.post(VALUES, json={"rows": [row()]}, headers=headers)
+        second = await client.post(VALUES, json={"rows": [row()]}, headers=headers)
+    assert second.status_code == 200 and second.headers["Idempotent-Replayed"] == "true"
+    assert second.json() == first.json()
+
+
+async def test_ten_thousand_rows_load_in_one_go(districts: ServiceHarness) -> None:
+    rows = [
+        row(period=f"{2000 + index // 365}-{1 + (index // 28) % 12:02d}-{1 + index % 28:02d}")
+        for index in range(10_000)
+    ]
+    rows = list({value["period"]: value for value in rows}.values())
+    async with districts.client(ANALYST) as client:
+        response = await client.post(VALUES, json={"rows": rows})
+        assert response.status_code == 200, response.text
+        pages = 0
+        cursor = None
+        seen = 0
+        while True:
+            params: dict[str, Any] = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+            page = (await client.get(VALUES, params=params)).json()
+            seen += len(page["items"])
+            pages += 1
+            cursor = page["next_cursor"]
+            if cursor is None or pages == 3:
+                break
+    assert await stored_count(districts) == len(rows)
+    assert seen == 600
+
+
+async def test_values_need_the_scope_and_the_city(districts: ServiceHarness) -> None:
+    for who, method in [
+        (principal(["city_analyst"], ["cape-town"]), "post"),
+        (principal(["resident"], ["durban"]), "post"),
+        (None, "get"),
+        (principal(["city_analyst"], ["cape-town"]), "get"),
+    ]:
+        async with districts.client(who) as client:
+            if method == "post":
+                response = await client.post(VALUES, json={"rows": [row()]})
+            else:
+                response = await client.get(VALUES)
+        assert response.status_code == 403
