@@ -1,11 +1,16 @@
 """Events the appraisals service consumes."""
 
+from usm_appraisals.districts.service import on_geography_updated
 from usm_appraisals.models import known_cities
+from usmkit.events.cloudevents import event_type
 from usmkit.events.consumer import Subscription
 from usmkit.events.topics import topic_for
 from usmkit.tenancy import CITY_REGISTERED, CityDirectory
 
 SUBSCRIPTION = Subscription(
-    topics=(topic_for("network"),),
-    handlers={CITY_REGISTERED: CityDirectory(known_cities).record},
+    topics=(topic_for("network"), topic_for("indicators")),
+    handlers={
+        CITY_REGISTERED: CityDirectory(known_cities).record,
+        event_type("indicators", "geography.updated"): on_geography_updated,
+    },
 )

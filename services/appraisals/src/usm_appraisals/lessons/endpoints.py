@@ -1,15 +1,17 @@
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
+from usm_appraisals.concurrency import etag_for
 from usm_appraisals.lessons import service
 from usm_appraisals.lessons.repository import LessonRepository
 from usm_appraisals.lessons.schemas import SLUG_PATTERN, LessonCreate, LessonRead, LessonStatus
+from usm_appraisals.responses import ETAG_HEADER, problems
 from usmkit.auth import Principal, PrincipalDep, require_scope
 from usmkit.idempotency import IdempotencyDep
 from usmkit.pagination import Page, PageParamsDep, split_page
-from usmkit.problems import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem
+from usmkit.problems import PROBLEM_RESPONSES
 from usmkit.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(
@@ -17,21 +19,7 @@ router = APIRouter(
 )
 
 
-def _problems(*statuses: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems a route answers beyond the router's defaults."""
-    return {
-        code: {
-            "description": title,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
-        }
-        for code, title in statuses
-    }
-
-
 NOT_FOUND = (404, "Not found (or a draft you may not see)")
-ETAG_HEADER = {
-    "ETag": {"description": 'The lesson\'s version: `"<version>"`.', "schema": {"type": "string"}}
-}
 
 
 @router.get("", response_model=Page[LessonRead])
@@ -65,7 +53,7 @@ async def list_lessons(
 @router.get(
     "/{lesson_id}",
     response_model=LessonRead,
-    responses={200: {"headers": ETAG_HEADER}, **_problems(NOT_FOUND)},
+    responses={200: {"headers": ETAG_HEADER}, **problems(NOT_FOUND)},
 )
 async def get_lesson(
     lesson_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, response: Response
@@ -77,7 +65,7 @@ async def get_lesson(
     lesson = await service.get_visible_lesson(
         session=session, principal=principal, lesson_id=lesson_id
     )
-    response.headers["ETag"] = service.etag_for(lesson.version)
+    response.headers["ETag"] = etag_for(lesson.version)
     return LessonRead.model_validate(lesson)
 
 
@@ -103,7 +91,7 @@ async def create_lesson(
         return LessonRead.model_validate(lesson)
 
     created = await idempotency.run(session, LessonRead, write)
-    response.headers["ETag"] = service.etag_for(created.version)
+    response.headers["ETag"] = etag_for(created.version)
     response.headers["Location"] = f"{router.prefix}/{created.id}"
     return created
 
@@ -113,7 +101,7 @@ async def create_lesson(
     response_model=LessonRead,
     responses={
         200: {"headers": ETAG_HEADER},
-        **_problems(
+        **problems(
             NOT_FOUND,
             (409, "Already published"),
             (412, "The If-Match ETag is stale"),
@@ -150,5 +138,5 @@ async def publish_lesson(
         return LessonRead.model_validate(lesson)
 
     published = await idempotency.run(session, LessonRead, write)
-    response.headers["ETag"] = service.etag_for(published.version)
+    response.headers["ETag"] = etag_for(published.version)
     return published

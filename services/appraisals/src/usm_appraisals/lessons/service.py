@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from usm_appraisals.concurrency import PreconditionRequired, etag_for, if_match_allows
 from usm_appraisals.lessons.repository import LessonRepository
 from usm_appraisals.lessons.schemas import LessonCreate
 from usm_appraisals.models import Lesson, known_cities
@@ -13,28 +14,11 @@ from usmkit.problems import (
     FieldError,
     NotFound,
     PreconditionFailed,
-    ProblemError,
     UnprocessableContent,
 )
 from usmkit.tenancy import CityDirectory
 
 READ_SCOPE = "appraisals:read"
-
-
-class PreconditionRequired(ProblemError):
-    """RFC 6585: the change needs `If-Match`, so lost updates cannot happen silently."""
-
-    status, title, slug = 428, "Precondition required", "precondition-required"
-
-
-def etag_for(version: int) -> str:
-    return f'"{version}"'
-
-
-def if_match_allows(if_match: str, version: int) -> bool:
-    """RFC 9110 strong comparison: `*` or any listed tag equal to the current one."""
-    tags = [tag.strip() for tag in if_match.split(",")]
-    return "*" in tags or etag_for(version) in tags
 
 
 def may_read_drafts(principal: Principal, city: str) -> bool:

@@ -15,6 +15,31 @@ kit_tables = define_kit_tables(Base.metadata)
 # Local copy of the tenant registry, kept from network's `city.registered`.
 known_cities = define_city_directory(Base.metadata)
 
+from usm_appraisals.models.appraisal import Appraisal, AppraisalTransition  # noqa: E402
+from usm_appraisals.models.district import KnownDistrict  # noqa: E402
 from usm_appraisals.models.lesson import Lesson  # noqa: E402
+from usm_appraisals.models.plan import Plan, PlanAppraisal, PlanItem, ProgressUpdate  # noqa: E402
+from usm_appraisals.models.working_group import (  # noqa: E402
+    Attendance,
+    GroupSession,
+    Member,
+    WorkingGroup,
+)
 
-__all__ = ["Base", "Lesson", "kit_tables", "known_cities"]
+__all__ = [
+    "Appraisal",
+    "AppraisalTransition",
+    "Attendance",
+    "Base",
+    "GroupSession",
+    "KnownDistrict",
+    "Lesson",
+    "Member",
+    "Plan",
+    "PlanAppraisal",
+    "PlanItem",
+    "ProgressUpdate",
+    "WorkingGroup",
+    "kit_tables",
+    "known_cities",
+]
