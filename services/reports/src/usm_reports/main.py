@@ -3,9 +3,12 @@
 from fastapi import FastAPI
 
 from usm_reports import SERVICE_NAME
+from usm_reports.categories.endpoints import router as categories_router
 from usm_reports.config import ReportsSettings
 from usm_reports.events.handlers import SUBSCRIPTION
 from usm_reports.models import kit_tables
+from usm_reports.open311.endpoints import router as open311_router
+from usm_reports.open311.routing import install_open311_errors
 from usm_reports.reports.endpoints import router as reports_router
 from usmkit.app import create_service_app
 from usmkit.runtime import ServiceRuntime
@@ -18,9 +21,14 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
         tables=kit_tables,
         subscription=SUBSCRIPTION,
     )
-    return create_service_app(
+    app = create_service_app(
         runtime,
         title="USM reports service",
-        description="Citizen reports: submission, districts, tracking codes and staff lists.",
-        routers=[reports_router],
+        description=(
+            "Citizen reports: categories per city, submission, districts, tracking codes "
+            "and staff lists; moderation workflow; Open311 GeoReport v2 at /open311/v2/."
+        ),
+        routers=[reports_router, categories_router, open311_router],
     )
+    install_open311_errors(app)
+    return app

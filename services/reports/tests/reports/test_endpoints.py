@@ -1,11 +1,11 @@
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
 
 from usm_reports.models import Report
-from usmdev.events import city_registered, geography_updated
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 ANALYST = principal(["city_analyst"], ["durban"])
@@ -46,14 +46,15 @@ STREETLIGHT: dict[str, Any] = {
     "latitude": -29.85,
     "longitude": 31.05,
     "description": "The light at the taxi rank has been out for a week.",
+    "attributes": {"light_state": "out"},
 }
+GBV: dict[str, Any] = {
+    **STREETLIGHT,
+    "category_code": "gbv",
+    "attributes": {"immediate_danger": "no"},
+}
+SeedCity = Callable[..., Awaitable[None]]
 IN_THE_HOLE = {"latitude": -29.7, "longitude": 31.1}
-
-
-async def seed_durban(harness: ServiceHarness) -> None:
-    """Deliver what network and indicators would publish, through the real consumer path."""
-    await harness.deliver(city_registered("durban"))
-    await harness.deliver(geography_updated("durban", [CENTRAL, NORTH]))
 
 
 async def stored_reports(harness: ServiceHarness) -> list[Report]:
@@ -62,10 +63,10 @@ async def stored_reports(harness: ServiceHarness) -> list[Report]:
 
 
 async def test_anonymous_submission_gets_a_tracking_code_and_its_district(
-    usm_service: ServiceFactory,
+    usm_service: ServiceFactory, seed_city: SeedCity
 ) -> None:
     async with usm_service("reports") as reports, reports.client() as anonymous:
-        await seed_durban(reports)
+        await seed_city(reports, districts=[CENTRAL, NORTH])
         created = await anonymous.post("/api/v1/reports", json=STREETLIGHT)
         assert created.status_code == 201, created.text
         receipt = created.json()
@@ -79,7 +80,11 @@ async def test_anonymous_submission_gets_a_tracking_code_and_its_district(
             "id": receipt["id"],
             "status": "submitted",
             "submitted_at": receipt["submitted_at"],
+            "updated_at": receipt["submitted_at"],
             "category_code": "streetlight",
+            "updates": [
+                {"status": "submitted", "changed_at": receipt["submitted_at"], "public_note": None}
+            ],
         }
 
         [stored] = await stored_reports(reports)
@@ -91,10 +96,10 @@ async def test_anonymous_submission_gets_a_tracking_code_and_its_district(
 
 
 async def test_a_point_outside_every_district_is_kept_and_flagged(
-    usm_service: ServiceFactory,
+    usm_service: ServiceFactory, seed_city: SeedCity
 ) -> None:
     async with usm_service("reports") as reports, reports.client() as anonymous:
-        await seed_durban(reports)
+        await seed_city(reports, districts=[CENTRAL, NORTH])
         created = await anonymous.post("/api/v1/reports", json={**STREETLIGHT, **IN_THE_HOLE})
         assert created.status_code == 201, created.text
         assert created.json()["district_code"] is None
@@ -110,14 +115,31 @@ async def test_a_point_outside_every_district_is_kept_and_flagged(
         assert outside[0]["district_code"] is None
 
 
-async def test_invalid_submissions_are_validation_problems(usm_service: ServiceFactory) -> None:
+async def test_invalid_submissions_are_validation_problems(
+    usm_service: ServiceFactory, seed_city: SeedCity
+) -> None:
     async with usm_service("reports") as reports, reports.client() as anonymous:
-        await seed_durban(reports)
+        await seed_city(reports, districts=[CENTRAL, NORTH])
         cases: list[tuple[dict[str, Any], tuple[str, ...]]] = [
             ({**STREETLIGHT, "city": "atlantis"}, ("body", "city")),
             ({**STREETLIGHT, "latitude": 90.5}, ("body", "latitude")),
             ({**STREETLIGHT, "longitude": -180.1}, ("body", "longitude")),
             ({**STREETLIGHT, "description": "x" * 4001}, ("body", "description")),
+            ({**STREETLIGHT, "category_code": "potholes"}, ("body", "category_code")),
+            ({**STREETLIGHT, "attributes": {}}, ("body", "attributes", "light_state")),
+            (
+                {**STREETLIGHT, "attributes": {"light_state": "exploded"}},
+                ("body", "attributes", "light_state"),
+            ),
+            (
+                {**STREETLIGHT, "attributes": {"light_state": "out", "colour": "red"}},
+                ("body", "attributes", "colour"),
+            ),
+            (
+                {**STREETLIGHT, "attributes": {"light_state": "out", "pole_number": 12}},
+                ("body", "attributes", "pole_number"),
+            ),
+            ({**STREETLIGHT, "contact": {"fax": "1"}}, ("body", "contact", "fax")),
         ]
         for body, field in cases:
             response = await anonymous.post("/api/v1/reports", json=body)
@@ -131,7 +153,9 @@ async def test_invalid_submissions_are_validation_problems(usm_service: ServiceF
         assert len(await stored_reports(reports)) == 1
 
 
-async def test_an_unknown_tracking_code_is_not_found(usm_service: ServiceFactory) -> None:
+async def test_an_unknown_tracking_code_is_not_found(
+    usm_service: ServiceFactory, seed_city: SeedCity
+) -> None:
     async with usm_service("reports") as reports, reports.client() as anonymous:
         response = await anonymous.get("/api/v1/reports/track/not-a-real-code")
         assert response.status_code == 404
@@ -139,10 +163,10 @@ async def test_an_unknown_tracking_code_is_not_found(usm_service: ServiceFactory
 
 
 async def test_listing_needs_the_read_scope_in_one_of_the_callers_cities(
-    usm_service: ServiceFactory,
+    usm_service: ServiceFactory, seed_city: SeedCity
 ) -> None:
     async with usm_service("reports") as reports:
-        await seed_durban(reports)
+        await seed_city(reports, districts=[CENTRAL, NORTH])
         async with reports.client() as anonymous:
             await anonymous.post("/api/v1/reports", json=STREETLIGHT)
             refused = await anonymous.get("/api/v1/reports", params={"city": "durban"})
@@ -161,14 +185,12 @@ async def test_listing_needs_the_read_scope_in_one_of_the_callers_cities(
 
 
 async def test_sensitive_text_and_location_need_the_sensitive_scope(
-    usm_service: ServiceFactory,
+    usm_service: ServiceFactory, seed_city: SeedCity
 ) -> None:
     async with usm_service("reports") as reports:
-        await seed_durban(reports)
+        await seed_city(reports, districts=[CENTRAL, NORTH])
         async with reports.client() as anonymous:
-            created = await anonymous.post(
-                "/api/v1/reports", json={**STREETLIGHT, "category_code": "gbv"}
-            )
+            created = await anonymous.post("/api/v1/reports", json=GBV)
             assert created.status_code == 201
         async with reports.client(ANALYST) as analyst:
             [item] = (await analyst.get("/api/v1/reports", params={"city": "durban"})).json()[
@@ -185,13 +207,11 @@ async def test_sensitive_text_and_location_need_the_sensitive_scope(
 
 
 async def test_submission_writes_report_submitted_without_text_or_location(
-    usm_service: ServiceFactory,
+    usm_service: ServiceFactory, seed_city: SeedCity
 ) -> None:
     async with usm_service("reports") as reports, reports.client() as anonymous:
-        await seed_durban(reports)
-        receipt = (
-            await anonymous.post("/api/v1/reports", json={**STREETLIGHT, "category_code": "gbv"})
-        ).json()
+        await seed_city(reports, districts=[CENTRAL, NORTH])
+        receipt = (await anonymous.post("/api/v1/reports", json=GBV)).json()
         outbox = reports.runtime.tables.outbox
         async with reports.runtime.database.sessions() as session:
             rows = (await session.execute(outbox.select())).all()
@@ -215,10 +235,10 @@ async def test_submission_writes_report_submitted_without_text_or_location(
 
 
 async def test_listing_is_newest_first_and_walks_every_report_once(
-    usm_service: ServiceFactory,
+    usm_service: ServiceFactory, seed_city: SeedCity
 ) -> None:
     async with usm_service("reports") as reports:
-        await seed_durban(reports)
+        await seed_city(reports, districts=[CENTRAL, NORTH])
         async with reports.client() as anonymous:
             created = [
                 (await anonymous.post("/api/v1/reports", json=STREETLIGHT)).json()["id"]
@@ -241,9 +261,11 @@ async def test_listing_is_newest_first_and_walks_every_report_once(
             assert bad.status_code == 400
 
 
-async def test_idempotency_key_replays_the_first_receipt(usm_service: ServiceFactory) -> None:
+async def test_idempotency_key_replays_the_first_receipt(
+    usm_service: ServiceFactory, seed_city: SeedCity
+) -> None:
     async with usm_service("reports") as reports, reports.client() as anonymous:
-        await seed_durban(reports)
+        await seed_city(reports, districts=[CENTRAL, NORTH])
         headers = {"Idempotency-Key": "3f6c0d2a-submit-streetlight"}
         first = await anonymous.post("/api/v1/reports", json=STREETLIGHT, headers=headers)
         second = await anonymous.post("/api/v1/reports", json=STREETLIGHT, headers=headers)
@@ -251,3 +273,62 @@ async def test_idempotency_key_replays_the_first_receipt(usm_service: ServiceFac
         assert second.json() == first.json()
         assert second.headers["idempotent-replayed"] == "true"
         assert len(await stored_reports(reports)) == 1
+
+
+async def test_an_address_is_enough_and_media_and_address_are_sensitive_too(
+    usm_service: ServiceFactory, seed_city: SeedCity
+) -> None:
+    async with usm_service("reports") as reports:
+        await seed_city(reports, districts=[CENTRAL, NORTH])
+        address_only = {
+            key: value for key, value in STREETLIGHT.items() if key not in ("latitude", "longitude")
+        }
+        async with reports.client() as anonymous:
+            created = await anonymous.post(
+                "/api/v1/reports",
+                json={**address_only, "address_string": "Corner of Smith and West Street"},
+            )
+            assert created.status_code == 201, created.text
+            assert created.json()["district_code"] is None
+            sensitive = await anonymous.post(
+                "/api/v1/reports",
+                json={
+                    **GBV,
+                    "address_string": "12 Acacia Lane",
+                    "media_urls": ["https://photos.example.org/bruise.jpg"],
+                    "contact": {"name": "N.", "phone": "+27 82 555 1234"},
+                },
+            )
+            assert sensitive.status_code == 201, sensitive.text
+            for body, loc in (
+                (address_only, ["body"]),
+                ({**STREETLIGHT, "longitude": None}, ["body"]),
+                ({**STREETLIGHT, "media_urls": ["file:///etc/passwd"]}, ["body", "media_urls", 0]),
+            ):
+                refused = await anonymous.post("/api/v1/reports", json=body)
+                assert refused.status_code == 422, refused.text
+                assert refused.json()["errors"][0]["loc"] == loc
+            broken = await anonymous.post(
+                "/api/v1/reports",
+                content=b'{"city": "durban", "description": "\xff\xfe"}',
+                headers={"Content-Type": "application/json"},
+            )
+            assert broken.status_code in (400, 422)
+            assert broken.headers["content-type"] == "application/problem+json"
+        async with reports.client(ANALYST) as analyst:
+            items = (await analyst.get("/api/v1/reports", params={"city": "durban"})).json()[
+                "items"
+            ]
+        by_id = {item["id"]: item for item in items}
+        hidden = by_id[sensitive.json()["id"]]
+        assert hidden["address_string"] is None
+        assert hidden["media_urls"] is None
+        assert hidden["attributes"] is None
+        assert by_id[created.json()["id"]]["outside_districts"] is True
+        assert by_id[created.json()["id"]]["channel"] == "api"
+        async with reports.runtime.database.sessions() as session:
+            dump = json.dumps(
+                [str(row) for row in (await session.execute(select(Report.__table__))).all()]
+            )
+        assert "555 1234" not in dump
+        assert len(items) == 2

@@ -1,20 +1,26 @@
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
+from usm_reports.models.report import STATUSES
 from usm_reports.reports import service
-from usm_reports.reports.repository import ReportRepository
+from usm_reports.reports.contacts import vault_for
+from usm_reports.reports.repository import ReportRepository, StatusChangeRepository
 from usm_reports.reports.schemas import (
     SLUG_PATTERN,
+    ReportContact,
     ReportCreate,
     ReportRead,
     ReportReceipt,
+    ReportStatusChangeCreate,
+    ReportStatusChangeRead,
     ReportTracking,
 )
-from usmkit.auth import Principal, PrincipalDep, require_city, require_scope
+from usmkit.auth import Principal, PublicDep, require_city, require_scope
 from usmkit.idempotency import IdempotencyDep
 from usmkit.pagination import Page, PageParamsDep, split_page
-from usmkit.problems import PROBLEM_RESPONSES
+from usmkit.problems import PROBLEM_RESPONSES, FieldError, UnprocessableContent
 from usmkit.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=PROBLEM_RESPONSES)
@@ -30,14 +36,20 @@ async def submit_report(
 ) -> ReportReceipt:
     """Submit a report, anonymously or not.
 
-    The location is assigned to the city's district that contains it; a point outside
-    every district is kept and flagged `outside_districts`. The answer carries the
-    tracking code, shown only this once: keep it to follow the report.
+    The category must be active in the city (else 422 on `category_code`); its sensitivity
+    applies to the report, and `attributes` are checked against its attribute definitions
+    (types, required ones, allowed values). A location is `latitude`+`longitude`, or an
+    `address_string` or `address_id`. The point is assigned to the city's district that
+    contains it; a report outside every district (or with an address only) is kept and
+    flagged `outside_districts`. `contact` is stored encrypted, for the city's moderators.
+
+    The answer carries the tracking code, shown only this once: keep it to follow the
+    report.
     """
 
     async def write() -> ReportReceipt:
         report, tracking_code = await service.submit_report(
-            session=session, outbox=runtime.outbox, report_in=report_in
+            session=session, outbox=runtime.outbox, report_in=report_in, vault=vault_for(runtime)
         )
         return ReportReceipt(
             id=report.id,
@@ -54,11 +66,30 @@ async def submit_report(
 async def track_report(
     tracking_code: Annotated[str, Path(min_length=1, max_length=100)],
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: PublicDep,
 ) -> ReportTracking:
-    """Follow a report with the tracking code its reporter was given."""
-    report = await service.track_report(session=session, tracking_code=tracking_code)
-    return ReportTracking.model_validate(report)
+    """Follow a report with the tracking code its reporter was given: its status and the
+    city's public notes, oldest first."""
+    return await service.track_report(session=session, tracking_code=tracking_code)
+
+
+def parse_statuses(raw: str | None) -> list[str] | None:
+    if raw is None:
+        return None
+    statuses = [part.strip() for part in raw.split(",") if part.strip()]
+    unknown = [part for part in statuses if part not in STATUSES]
+    if unknown or not statuses:
+        raise UnprocessableContent(
+            f"Unknown status {unknown[0] if unknown else raw!r}.",
+            errors=[
+                FieldError(
+                    loc=["query", "status"],
+                    msg=f"Each status must be one of {', '.join(STATUSES)}.",
+                    type="enum",
+                )
+            ],
+        )
+    return statuses
 
 
 @router.get("", response_model=Page[ReportRead])
@@ -67,18 +98,118 @@ async def list_reports(
     principal: Annotated[Principal, Depends(require_scope("reports:read"))],
     page: PageParamsDep,
     city: Annotated[str, Query(max_length=100, pattern=SLUG_PATTERN)],
+    status: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Comma-separated statuses; `submitted,under_review` is the "
+            "moderation queue.",
+            examples=["submitted,under_review"],
+        ),
+    ] = None,
 ) -> Page[ReportRead]:
     """Reports of one of the caller's cities, newest first.
 
-    Sensitive reports come without description and exact location unless the caller
-    has `reports:sensitive:read`.
+    Sensitive reports come without description, attributes and exact location unless
+    the caller has `reports:sensitive:read`.
     """
     require_city(principal, city)
-    rows = await ReportRepository(session).list(page, city=city)
+    statuses = parse_statuses(status)
+    rows = await ReportRepository(session).list(page, city=city, statuses=statuses)
     items, next_cursor = split_page(
         list(rows), page, lambda report: [report.submitted_at.isoformat(), str(report.id)]
     )
     return Page[ReportRead](
         items=[service.staff_view(report, principal=principal) for report in items],
         next_cursor=next_cursor,
+    )
+
+
+ReportIdPath = Annotated[uuid.UUID, Path(description="The report's id.")]
+
+
+@router.get("/{report_id}", response_model=ReportRead)
+async def get_report(
+    report_id: ReportIdPath,
+    session: SessionDep,
+    response: Response,
+    principal: Annotated[Principal, Depends(require_scope("reports:read"))],
+) -> ReportRead:
+    """One report of the caller's cities; its `ETag` is what a status change's `If-Match`
+    takes."""
+    report = await service.get_report_for_staff(
+        session=session, report_id=report_id, principal=principal
+    )
+    response.headers["ETag"] = service.etag_of(report)
+    return service.staff_view(report, principal=principal)
+
+
+@router.post("/{report_id}/status", response_model=ReportRead)
+async def change_report_status(
+    report_id: ReportIdPath,
+    change_in: ReportStatusChangeCreate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    principal: Annotated[Principal, Depends(require_scope("reports:moderate"))],
+    if_match: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="The report's `ETag` as you read it: 412 if it changed since, "
+            "428 when missing.",
+        ),
+    ] = None,
+) -> ReportRead:
+    """Move a report along the workflow: submitted → under_review → accepted | rejected;
+    accepted → in_progress → resolved → closed; resolved or closed → under_review reopens it.
+
+    Any other move is a 409 saying which moves are allowed. The step is kept in the
+    report's history with the moderator and the public note, and announced as
+    `report.status_changed` (the note only for normal reports).
+    """
+    report = await service.change_status(
+        session=session,
+        outbox=runtime.outbox,
+        report_id=report_id,
+        change_in=change_in,
+        principal=principal,
+        if_match=if_match,
+    )
+    response.headers["ETag"] = service.etag_of(report)
+    return service.staff_view(report, principal=principal)
+
+
+@router.get("/{report_id}/history", response_model=Page[ReportStatusChangeRead])
+async def report_history(
+    report_id: ReportIdPath,
+    session: SessionDep,
+    page: PageParamsDep,
+    principal: Annotated[Principal, Depends(require_scope("reports:read"))],
+) -> Page[ReportStatusChangeRead]:
+    """The report's status history, oldest first: who moved it, when, and the public note."""
+    report = await service.get_report_for_staff(
+        session=session, report_id=report_id, principal=principal
+    )
+    rows = await StatusChangeRepository(session).list_for_report(report.id, page)
+    items, next_cursor = split_page(
+        list(rows), page, lambda change: [change.changed_at.isoformat(), str(change.id)]
+    )
+    return Page[ReportStatusChangeRead](
+        items=[ReportStatusChangeRead.model_validate(change) for change in items],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get("/{report_id}/contact", response_model=ReportContact)
+async def read_report_contact(
+    report_id: ReportIdPath,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_scope("reports:contacts:read"))],
+) -> ReportContact:
+    """How to reach the reporter: for the moderators of the report's city only
+    (`reports:contacts:read`); 404 when the reporter left no contact details."""
+    return await service.read_contact(
+        session=session, report_id=report_id, principal=principal, vault=vault_for(runtime)
     )

@@ -1,11 +1,13 @@
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usm_reports.models import Report
+from usm_reports.models import Report, ReportStatusChange
 from usmkit.pagination import PageParams
 from usmkit.problems import BadRequest
 
@@ -19,17 +21,27 @@ class ReportRepository:
         await self.session.flush()
         return report
 
+    async def get(self, report_id: uuid.UUID, *, for_update: bool = False) -> Report | None:
+        query = select(Report).where(Report.id == report_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).one_or_none()
+
     async def get_by_tracking_code_hash(self, tracking_code_hash: str) -> Report | None:
         query = select(Report).where(Report.tracking_code_hash == tracking_code_hash)
         return (await self.session.scalars(query)).one_or_none()
 
-    async def list(self, params: PageParams, *, city: str) -> Sequence[Report]:
+    async def list(
+        self, params: PageParams, *, city: str, statuses: Collection[str] | None = None
+    ) -> Sequence[Report]:
         query = (
             select(Report)
             .where(Report.city == city)
             .order_by(Report.submitted_at.desc(), Report.id.desc())
             .limit(params.limit + 1)
         )
+        if statuses:
+            query = query.where(Report.status.in_(statuses))
         if params.after:
             try:
                 submitted_at, report_id = params.after
@@ -38,3 +50,95 @@ class ReportRepository:
                 raise BadRequest("The cursor is not valid; start again without one.") from exc
             query = query.where(tuple_(Report.submitted_at, Report.id) < after)
         return (await self.session.scalars(query)).all()
+
+
+class StatusChangeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, change: ReportStatusChange) -> ReportStatusChange:
+        self.session.add(change)
+        await self.session.flush()
+        return change
+
+    async def list_for_report(
+        self, report_id: uuid.UUID, params: PageParams | None = None
+    ) -> Sequence[ReportStatusChange]:
+        """Oldest first; the whole history without `params`."""
+        query = (
+            select(ReportStatusChange)
+            .where(ReportStatusChange.report_id == report_id)
+            .order_by(ReportStatusChange.changed_at, ReportStatusChange.id)
+        )
+        if params is not None:
+            query = query.limit(params.limit + 1)
+            if params.after:
+                try:
+                    changed_at, change_id = params.after
+                    after = (datetime.fromisoformat(str(changed_at)), uuid.UUID(str(change_id)))
+                except ValueError as exc:
+                    raise BadRequest("The cursor is not valid; start again without one.") from exc
+                query = query.where(
+                    tuple_(ReportStatusChange.changed_at, ReportStatusChange.id) > after
+                )
+        return (await self.session.scalars(query)).all()
+
+    async def latest_notes(self, report_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The most recent public note of each report that has one."""
+        if not report_ids:
+            return {}
+        query = (
+            select(ReportStatusChange.report_id, ReportStatusChange.public_note)
+            .where(
+                ReportStatusChange.report_id.in_(report_ids),
+                ReportStatusChange.public_note.is_not(None),
+            )
+            .order_by(
+                ReportStatusChange.report_id,
+                ReportStatusChange.changed_at.desc(),
+                ReportStatusChange.id.desc(),
+            )
+            .ext(distinct_on(ReportStatusChange.report_id))
+        )
+        rows = (await self.session.execute(query)).all()
+        return {row.report_id: row.public_note for row in rows}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Open311Query:
+    """Filters of Open311's GET requests, already parsed."""
+
+    city: str
+    report_ids: Collection[uuid.UUID] | None
+    category_codes: Collection[str] | None
+    start: datetime | None
+    end: datetime | None
+    statuses: Collection[str] | None
+    offset: int
+    limit: int
+
+
+class Open311Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def list_requests(self, query: Open311Query) -> Sequence[Report]:
+        """Newest first; `report_ids` alone when given (the spec ignores other filters)."""
+        statement = select(Report).where(Report.city == query.city)
+        if query.report_ids is not None:
+            statement = statement.where(Report.id.in_(query.report_ids))
+        else:
+            if query.category_codes:
+                statement = statement.where(Report.category_code.in_(query.category_codes))
+            if query.start is not None:
+                statement = statement.where(Report.submitted_at >= query.start)
+            if query.end is not None:
+                statement = statement.where(Report.submitted_at <= query.end)
+            if query.statuses is not None:
+                statement = statement.where(Report.status.in_(query.statuses))
+        statement = (
+            statement.order_by(Report.submitted_at.desc(), Report.id.desc())
+            .offset(query.offset)
+            .limit(query.limit)
+        )
+        return (await self.session.scalars(statement)).all()

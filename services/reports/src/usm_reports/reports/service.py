@@ -5,27 +5,45 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from usm_reports.categories.attributes import check_attributes
+from usm_reports.categories.repository import CategoryRepository
 from usm_reports.districts.service import locate_district
-from usm_reports.models import Report, city_directory
-from usm_reports.reports.repository import ReportRepository
-from usm_reports.reports.schemas import ReportCreate, ReportRead, Sensitivity
-from usmkit.auth import Principal
-from usmkit.events.outbox import Outbox
-from usmkit.problems import FieldError, NotFound, UnprocessableContent
-
-# Until categories are administered per city (a later issue), these are the sensitive
-# ones (ARCHITECTURE §5: gender-based violence, sexual harassment, domestic violence,
-# trafficking, child protection).
-SENSITIVE_CATEGORY_CODES = frozenset(
-    {"gbv", "sexual-harassment", "domestic-violence", "trafficking", "child-protection"}
+from usm_reports.models import Report, ReportStatusChange, city_directory
+from usm_reports.reports.contacts import ContactVault
+from usm_reports.reports.repository import ReportRepository, StatusChangeRepository
+from usm_reports.reports.schemas import (
+    Channel,
+    PublicStatusUpdate,
+    ReportContact,
+    ReportCreate,
+    ReportRead,
+    ReportStatusChangeCreate,
+    ReportTracking,
 )
+from usm_reports.reports.workflow import refusal
+from usmkit.auth import Principal, require_city
+from usmkit.events.outbox import Outbox
+from usmkit.problems import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PreconditionFailed,
+    ProblemError,
+    UnprocessableContent,
+)
+
 SENSITIVE_READ_SCOPE = "reports:sensitive:read"
+# The actor recorded for the submission itself: never the reporter's identity.
+REPORTER_ACTOR = "reporter"
+
+
+class PreconditionRequired(ProblemError):
+    """RFC 6585 428: the write must be conditional (`If-Match`). Belongs in the kit."""
+
+    status, title, slug = 428, "Precondition required", "precondition-required"
+
+
 TRACKING_CODE_BYTES = 16
-
-
-def sensitivity_of(category_code: str) -> Sensitivity:
-    """Whether reports in this category need the extra protections of sensitive ones."""
-    return "sensitive" if category_code in SENSITIVE_CATEGORY_CODES else "normal"
 
 
 def hash_tracking_code(tracking_code: str) -> str:
@@ -34,7 +52,13 @@ def hash_tracking_code(tracking_code: str) -> str:
 
 
 async def submit_report(
-    *, session: AsyncSession, outbox: Outbox, report_in: ReportCreate
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    report_in: ReportCreate,
+    vault: ContactVault,
+    channel: Channel = "api",
+    attributes_as_text: bool = False,
 ) -> tuple[Report, str]:
     """Record a report in its district and announce it (`report.submitted`); returns the
     report and its tracking code, which exists nowhere else afterwards."""
@@ -43,27 +67,72 @@ async def submit_report(
             f"{report_in.city!r} is not a member city.",
             errors=[FieldError(loc=["body", "city"], msg="Unknown city.", type="unknown_city")],
         )
-    district_code = await locate_district(
-        session=session,
-        city=report_in.city,
-        latitude=report_in.latitude,
-        longitude=report_in.longitude,
+    category = await CategoryRepository(session).get_active(report_in.city, report_in.category_code)
+    if category is None:
+        raise UnprocessableContent(
+            f"{report_in.city!r} has no active category {report_in.category_code!r}.",
+            errors=[
+                FieldError(
+                    loc=["body", "category_code"],
+                    msg="Unknown or inactive category in this city.",
+                    type="unknown_category",
+                )
+            ],
+        )
+    attributes, errors = check_attributes(
+        category.attributes, report_in.attributes, from_text=attributes_as_text
     )
+    if errors:
+        raise UnprocessableContent(
+            "Some attributes do not fit the category; see errors.", errors=errors
+        )
+    district_code = None
+    if report_in.latitude is not None and report_in.longitude is not None:
+        district_code = await locate_district(
+            session=session,
+            city=report_in.city,
+            latitude=report_in.latitude,
+            longitude=report_in.longitude,
+        )
     tracking_code = secrets.token_urlsafe(TRACKING_CODE_BYTES)
+    now = datetime.now(UTC)
+    report_id = uuid.uuid4()
+    contact = report_in.contact.model_dump(exclude_none=True) if report_in.contact else {}
     report = await ReportRepository(session).add(
         Report(
-            id=uuid.uuid4(),
+            id=report_id,
             city=report_in.city,
             category_code=report_in.category_code,
-            sensitivity=sensitivity_of(report_in.category_code),
+            # The category decides: sensitive ones get the protections of ARCHITECTURE §5.
+            sensitivity=category.sensitivity,
             latitude=report_in.latitude,
             longitude=report_in.longitude,
             district_code=district_code,
             outside_districts=district_code is None,
+            address_string=report_in.address_string,
+            address_id=report_in.address_id,
             description=report_in.description,
+            attributes=attributes,
+            media_urls=report_in.media_urls,
+            channel=channel,
+            # Sealed before it reaches the database; opened only for `reports:contacts:read`.
+            contact_sealed=vault.seal(report_id, contact) if contact else None,
             tracking_code_hash=hash_tracking_code(tracking_code),
             status="submitted",
-            submitted_at=datetime.now(UTC),
+            submitted_at=now,
+            updated_at=now,
+            version=1,
+        )
+    )
+    await StatusChangeRepository(session).add(
+        ReportStatusChange(
+            id=uuid.uuid4(),
+            report_id=report.id,
+            from_status=None,
+            to_status="submitted",
+            actor=REPORTER_ACTOR,
+            changed_at=now,
+            public_note=None,
         )
     )
     submitted_at = report.submitted_at.astimezone(UTC)
@@ -86,7 +155,7 @@ async def submit_report(
     return report, tracking_code
 
 
-async def track_report(*, session: AsyncSession, tracking_code: str) -> Report:
+async def find_by_tracking_code(*, session: AsyncSession, tracking_code: str) -> Report:
     """The report a tracking code belongs to."""
     report = await ReportRepository(session).get_by_tracking_code_hash(
         hash_tracking_code(tracking_code)
@@ -96,10 +165,130 @@ async def track_report(*, session: AsyncSession, tracking_code: str) -> Report:
     return report
 
 
+async def track_report(*, session: AsyncSession, tracking_code: str) -> ReportTracking:
+    """What the holder of a tracking code may see: status and the city's public notes."""
+    report = await find_by_tracking_code(session=session, tracking_code=tracking_code)
+    history = await StatusChangeRepository(session).list_for_report(report.id)
+    return ReportTracking(
+        id=report.id,
+        status=report.status,
+        submitted_at=report.submitted_at,
+        updated_at=report.updated_at,
+        category_code=report.category_code,
+        updates=[
+            PublicStatusUpdate(
+                status=change.to_status,
+                changed_at=change.changed_at,
+                public_note=change.public_note,
+            )
+            for change in history
+        ],
+    )
+
+
+async def read_contact(
+    *, session: AsyncSession, report_id: uuid.UUID, principal: Principal, vault: ContactVault
+) -> ReportContact:
+    """The reporter's contact details, for the city's moderators only."""
+    report = await get_report_for_staff(session=session, report_id=report_id, principal=principal)
+    if report.contact_sealed is None:
+        raise NotFound("The reporter left no contact details.")
+    return ReportContact.model_validate(vault.open(report.id, report.contact_sealed))
+
+
+def etag_of(report: Report) -> str:
+    return f'"{report.version}"'
+
+
+async def get_report_for_staff(
+    *, session: AsyncSession, report_id: uuid.UUID, principal: Principal
+) -> Report:
+    """A report of one of the caller's cities."""
+    report = await ReportRepository(session).get(report_id)
+    if report is None:
+        raise NotFound("No such report.")
+    require_city(principal, report.city)
+    return report
+
+
+async def change_status(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    report_id: uuid.UUID,
+    change_in: ReportStatusChangeCreate,
+    principal: Principal,
+    if_match: str | None,
+) -> Report:
+    """Move a report along the workflow, record the step and announce it
+    (`report.status_changed`); only from the version the moderator saw (`If-Match`)."""
+    report = await ReportRepository(session).get(report_id, for_update=True)
+    if report is None:
+        raise NotFound("No such report.")
+    require_city(principal, report.city)
+    if if_match is None:
+        raise PreconditionRequired(
+            f"Send If-Match with the report's ETag (now {etag_of(report)}) to change its status."
+        )
+    accepted = {tag.strip() for tag in if_match.split(",")}
+    if etag_of(report) not in accepted and "*" not in accepted:
+        raise PreconditionFailed(
+            f"The report changed since you read it (now {etag_of(report)}); read it again."
+        )
+    reason = refusal(report.status, change_in.status)
+    if reason is not None:
+        raise Conflict(reason)
+    now = datetime.now(UTC)
+    from_status = report.status
+    report.status = change_in.status
+    report.version += 1
+    report.updated_at = now
+    await StatusChangeRepository(session).add(
+        ReportStatusChange(
+            id=uuid.uuid4(),
+            report_id=report.id,
+            from_status=from_status,
+            to_status=change_in.status,
+            actor=principal.subject,
+            changed_at=now,
+            public_note=change_in.public_note,
+        )
+    )
+    # The note is public for normal reports only: a sensitive report's words stay here.
+    await outbox.record(
+        session,
+        "report.status_changed",
+        subject=str(report.id),
+        city=report.city,
+        data={
+            "report_id": str(report.id),
+            "city": report.city,
+            "category_code": report.category_code,
+            "sensitivity": report.sensitivity,
+            "district_code": report.district_code,
+            "from_status": from_status,
+            "to_status": report.status,
+            "changed_at": now.isoformat(),
+            "public_note": change_in.public_note if report.sensitivity == "normal" else None,
+        },
+    )
+    return report
+
+
 def staff_view(report: Report, *, principal: Principal) -> ReportRead:
     """A report for city staff: a sensitive one's text and exact location need
     `reports:sensitive:read` (ARCHITECTURE §5)."""
     view = ReportRead.model_validate(report)
     if report.sensitivity == "sensitive" and not principal.has_scope(SENSITIVE_READ_SCOPE):
-        view = view.model_copy(update={"description": None, "latitude": None, "longitude": None})
+        view = view.model_copy(
+            update={
+                "description": None,
+                "attributes": None,
+                "latitude": None,
+                "longitude": None,
+                "address_string": None,
+                "address_id": None,
+                "media_urls": None,
+            }
+        )
     return view
