@@ -61,9 +61,29 @@ async def test_the_access_log_never_holds_credentials(
     lines = [
         record.getMessage() for record in caplog.records if record.name == "usm.gateway.access"
     ]
-    assert lines == ["GET /open311/v2/services.json 401"]
+    assert lines == ["GET /open311/v2/services.json 403"]
     assert all(
         "secret" not in str(vars(record))
         for record in caplog.records
         if record.name == "usm.gateway.access"
     )
+
+
+async def test_open311_paths_answer_in_open311_error_shape(
+    upstream: str, usm_gateway: GatewayFactory
+) -> None:
+    async with usm_gateway({"reports": upstream}) as client:
+        wrong_key = await client.post(
+            "/open311/v2/requests.json", data={"api_key": "nonsense", "service_code": "x"}
+        )
+        wrong_key_xml = await client.get("/open311/v2/requests.xml?api_key=nonsense")
+        native = await client.get("/api/v1/reports/x", headers={"X-API-Key": "nonsense"})
+    assert wrong_key.status_code == 403
+    assert wrong_key.json() == [{"code": 403, "description": "The API key is not valid."}]
+    assert wrong_key_xml.status_code == 403
+    assert wrong_key_xml.text.endswith(
+        "<errors><error><code>403</code><description>The API key is not valid.</description>"
+        "</error></errors>"
+    )
+    assert native.status_code == 401
+    assert native.headers["content-type"] == "application/problem+json"

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usm_gateway import SERVICE_NAME
 from usm_gateway.config import GatewaySettings
+from usm_gateway.identity import OPEN311_PREFIX
 from usm_gateway.keys.endpoints import router as keys_router
 from usm_gateway.openapi import merge_specs
 from usm_gateway.proxy import forward
@@ -25,7 +26,13 @@ from usm_gateway.state import Gateway, GatewayDep
 from usmkit.app import operation_id
 from usmkit.auth import ROLE_SCOPES
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
-from usmkit.problems import install_problem_handlers, problem_openapi
+from usmkit.open311 import Open311Error, format_of_path, render_error
+from usmkit.problems import (
+    ProblemError,
+    install_problem_handlers,
+    problem_openapi,
+    problem_response,
+)
 
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 READY_TIMEOUT_S = 3.0
@@ -77,6 +84,23 @@ class EdgeMiddleware:
             )
 
 
+def install_open311_errors(app: FastAPI) -> None:
+    """Open311 clients expect the spec's error documents, and 403 for a missing or wrong
+    `api_key`; other paths keep problem+json."""
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ProblemError)
+        if not request.url.path.startswith(OPEN311_PREFIX):
+            return problem_response(exc.to_problem(request.url.path), exc.headers)
+        status = 403 if exc.status == 401 else exc.status
+        error = Open311Error(status, exc.detail or exc.title)
+        response = render_error(format_of_path(request.url.path), error)
+        response.headers.update(exc.headers)
+        return response
+
+    app.add_exception_handler(ProblemError, on_problem)
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     configure_logging(settings.log_level)
@@ -104,6 +128,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.gateway = gateway
     install_problem_handlers(app)
+    install_open311_errors(app)
     problem_openapi(app)
     if settings.cors_origins:
         app.add_middleware(

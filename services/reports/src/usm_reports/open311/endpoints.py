@@ -18,7 +18,6 @@ from usm_reports.categories.language import negotiate_language
 from usm_reports.categories.repository import CategoryRepository
 from usm_reports.config import ReportsSettings
 from usm_reports.open311 import service
-from usm_reports.open311.formats import Open311Error, render
 from usm_reports.open311.routing import Open311Route
 from usm_reports.open311.schemas import (
     Open311ErrorItem,
@@ -31,6 +30,7 @@ from usm_reports.reports.contacts import vault_for
 from usm_reports.reports.repository import ReportRepository
 from usmkit.auth import Principal, PublicDep, require_scope
 from usmkit.idempotency import REPLAYED_HEADER, IdempotencyDep
+from usmkit.open311 import Open311Error, render
 from usmkit.problems import UnprocessableContent
 from usmkit.runtime import RuntimeDep, SessionDep
 

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from usm_reports.open311.formats import Open311Error, format_of_path, render_error
+from usmkit.open311 import Open311Error, format_of_path, render_error
 from usmkit.problems import ProblemError
 
 

@@ -19,7 +19,6 @@ from usm_reports.categories.repository import CategoryRepository
 from usm_reports.categories.schemas import Language
 from usm_reports.districts.repository import DistrictRepository
 from usm_reports.models import Category, Report, city_directory
-from usm_reports.open311.formats import Open311Error
 from usm_reports.reports.privacy import scrub, snap
 from usm_reports.reports.repository import (
     Open311Query,
@@ -28,6 +27,7 @@ from usm_reports.reports.repository import (
 )
 from usm_reports.reports.schemas import ReportCreate
 from usm_reports.reports.workflow import CLOSED_STATUSES, OPEN_STATUSES, open311_status
+from usmkit.open311 import Open311Error
 
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_PAGE_SIZE = 1000

@@ -1,6 +1,6 @@
 from xml.etree import ElementTree
 
-from usm_reports.open311.formats import Open311Error, format_of_path, render_error, to_xml
+from usmkit.open311 import Open311Error, format_of_path, render_error, to_xml
 
 
 def test_lists_nest_under_their_singular_and_none_is_empty() -> None:
