@@ -62,6 +62,22 @@ async def test_events_cross_every_service(gateway: httpx.AsyncClient) -> None:
 
     await eventually(district_written, what="indicators to learn of durban")
 
+    # network → reports (city.registered): the city's report categories can be set up.
+    async def category_created() -> httpx.Response | None:
+        response = await gateway.post(
+            "/api/v1/reports/cities/durban/categories",
+            json={
+                "code": "streetlight",
+                "names": {"en": "Broken streetlight"},
+                "dimension": "personal",
+                "sensitivity": "normal",
+            },
+            headers=admin,
+        )
+        return response if response.status_code in (201, 409) else None
+
+    await eventually(category_created, what="reports to learn of durban")
+
     # indicators → reports (geography.updated): an anonymous report lands in the district.
     async def report_in_district() -> dict[str, object] | None:
         response = await gateway.post(

@@ -6,6 +6,10 @@ import httpx
 
 from usm_gateway.config import GatewaySettings
 from usm_gateway.identity import mint_dev_token
+from usmdev.seed_appraisals import seed_appraisals
+from usmdev.seed_indicators import seed_indicators
+from usmdev.seed_network import seed_network
+from usmdev.seed_reports import seed_reports
 
 DEMO_CITIES = [
     {"slug": "durban", "name": "Durban (eThekwini)", "country_code": "ZA", "role": "pilot"},
@@ -34,4 +38,9 @@ def seed(gateway_url: str, *, timeout_s: float = 60) -> list[str]:
             if response.status_code not in (201, 409):
                 raise RuntimeError(f"seeding {city['slug']} failed: {response.text}")
             done.append(city["slug"])
+        # Each service's demo data, in the order the events let them build on each other.
+        seed_network(client)
+        seed_indicators(client)
+        seed_reports(client)
+        seed_appraisals(client)
     return done

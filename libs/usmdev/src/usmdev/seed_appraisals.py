@@ -7,10 +7,11 @@ replays the first answers and changes nothing. The people are fictional.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
+
+from usmdev.waiting import retry_while
 
 CITY = "durban"
 BASE = f"/api/v1/appraisals/cities/{CITY}"
@@ -109,20 +110,19 @@ def seed_appraisals(client: httpx.Client) -> None:
         "districts": ["DBN-CENTRAL", "DBN-NORTH"],
         "mandate": "Appraise human security in Central and North and follow the plan.",
     }
-    deadline = time.monotonic() + CITY_WAIT_S
-    while True:
-        response = client.post(
+    # 422 until the appraisals service has heard of the city.
+    response = retry_while(
+        lambda: client.post(
             f"{BASE}/working-groups",
             json=group_body,
             headers={"Idempotency-Key": "seed-appraisals-group-1"},
-        )
-        # 422: the appraisals service has not heard of the city yet.
-        if response.status_code == 422 and time.monotonic() < deadline:
-            time.sleep(0.5)
-            continue
-        if response.status_code != 201:
-            raise RuntimeError(f"seeding appraisals group failed: {response.text}")
-        break
+        ),
+        status=422,
+        timeout_s=CITY_WAIT_S,
+        what="appraisals to know durban",
+    )
+    if response.status_code != 201:
+        raise RuntimeError(f"seeding appraisals group failed: {response.text}")
     group_id = response.json()["id"]
     groups = f"{BASE}/working-groups/{group_id}"
     member_ids = [

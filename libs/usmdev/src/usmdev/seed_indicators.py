@@ -6,10 +6,11 @@ changes nothing.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
+
+from usmdev.waiting import retry_while
 
 # Cities reach the indicators service by event (`city.registered`): a fresh stack may need
 # a moment before the indicators service knows them.
@@ -37,14 +38,14 @@ _YEARLY = {
 
 
 def _wait_for_city(client: httpx.Client, city: str) -> None:
-    deadline = time.monotonic() + CITY_WAIT_S
-    while True:
-        response = client.get(f"/api/v1/indicators/cities/{city}/districts")
-        if response.status_code == 200:
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the indicators service does not know {city} yet")
-        time.sleep(0.5)
+    response = retry_while(
+        lambda: client.get(f"/api/v1/indicators/cities/{city}/districts"),
+        status=404,
+        timeout_s=CITY_WAIT_S,
+        what=f"indicators to know {city}",
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"the indicators service does not know {city}: {response.text}")
 
 
 def demo_rows(city: str) -> list[dict[str, Any]]:

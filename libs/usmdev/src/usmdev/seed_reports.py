@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import time
+from functools import partial
 from typing import Any
 
 import httpx
+
+from usmdev.waiting import retry_while
 
 # Cities reach the reports service by event (`city.registered`): a fresh stack may need
 # a moment before the reports service knows them.
@@ -369,19 +371,19 @@ def seed_reports(client: httpx.Client) -> None:
     for city in DEMO_CITIES:
         for category in demo_categories(city):
             path = f"/api/v1/reports/cities/{city}/categories"
-            deadline = time.monotonic() + CITY_WAIT_S
-            while True:
-                response = client.post(
+            # 404 until the reports service has heard of the city.
+            response = retry_while(
+                partial(
+                    client.post,
                     path,
                     json=category,
                     headers={"Idempotency-Key": f"seed-category-{city}-{category['code']}"},
+                ),
+                status=404,
+                timeout_s=CITY_WAIT_S,
+                what=f"reports to know {city}",
+            )
+            if response.status_code not in (201, 409):
+                raise RuntimeError(
+                    f"seeding category {city}/{category['code']} failed: {response.text}"
                 )
-                # 404: the reports service has not heard of the city yet.
-                if response.status_code == 404 and time.monotonic() < deadline:
-                    time.sleep(0.5)
-                    continue
-                if response.status_code not in (201, 409):
-                    raise RuntimeError(
-                        f"seeding category {city}/{category['code']} failed: {response.text}"
-                    )
-                break

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -63,3 +64,14 @@ def split_page(rows: list[T], params: PageParams, sort_key: Any) -> tuple[list[T
     if len(rows) > params.limit and items:
         return items, encode_cursor(sort_key(items[-1]))
     return items, None
+
+
+def cursor_parts(after: list[Any], *parsers: Callable[[str], Any]) -> list[Any]:
+    """Parse a decoded cursor's parts (e.g. `datetime.fromisoformat, uuid.UUID`); anything
+    malformed is the client's 400, never a 500."""
+    if len(after) != len(parsers):
+        raise BadRequest("The cursor is not valid; start again without one.")
+    try:
+        return [parse(str(part)) for parse, part in zip(parsers, after, strict=True)]
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("The cursor is not valid; start again without one.") from exc

@@ -90,6 +90,12 @@ class PreconditionFailed(ProblemError):
     status, title, slug = 412, "Precondition failed", "precondition-failed"
 
 
+class PreconditionRequired(ProblemError):
+    """RFC 6585: the change needs `If-Match`, so lost updates cannot happen silently."""
+
+    status, title, slug = 428, "Precondition required", "precondition-required"
+
+
 class PayloadTooLarge(ProblemError):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 
@@ -183,20 +189,29 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {
-        "description": title,
-        # `model` registers Problem in components; the content says what is really sent.
-        "model": Problem,
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+def problem_responses(*statuses: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problems a route (or router) answers."""
+    return {
+        status: {
+            "description": title,
+            # `model` registers Problem in components; the content says what is really sent.
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status, title in statuses
     }
-    for status, title in (
-        (400, "Bad request"),
-        (401, "Authentication required"),
-        (403, "Forbidden"),
-        (422, "Validation failed"),
-    )
-}
+
+
+PROBLEM_RESPONSES = problem_responses(
+    (400, "Bad request"),
+    (401, "Authentication required"),
+    (403, "Forbidden"),
+    (422, "Validation failed"),
+)
+NOT_FOUND = (404, "Not found")
+CONFLICT = (409, "Conflict")
+STALE = (412, "The If-Match ETag is stale")
+IF_MATCH_MISSING = (428, "If-Match is missing")
 
 
 def problem_openapi(app: FastAPI) -> None:
@@ -227,3 +242,6 @@ def problem_openapi(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+IF_MATCH_PROBLEMS = (STALE, IF_MATCH_MISSING)

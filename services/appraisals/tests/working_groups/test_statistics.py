@@ -1,10 +1,5 @@
 """Participation statistics on a worked example (pure logic, no fixtures)."""
 
-from datetime import date
-
-import pytest
-
-from usm_appraisals.periods import period_bounds
 from usm_appraisals.working_groups.statistics import Cell, Participant, participation_statistics
 
 
@@ -71,23 +66,3 @@ def test_youth_is_hidden_when_one_youth_band_could_be_derived() -> None:
     # publishing youth = 7 would give under 18 away as 7 - 5.
     assert cells(statistics.by_age_band) == {"under_18": None, "18_24": 5, "50_64": None}
     assert statistics.youth == Cell("youth", None, True)
-
-
-@pytest.mark.parametrize(
-    ("period", "start", "end"),
-    [
-        ("2026", date(2026, 1, 1), date(2026, 12, 31)),
-        ("2026-Q1", date(2026, 1, 1), date(2026, 3, 31)),
-        ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),
-        ("2026-W01", date(2025, 12, 29), date(2026, 1, 4)),
-        ("2026-03-14", date(2026, 3, 14), date(2026, 3, 14)),
-    ],
-)
-def test_period_bounds(period: str, start: date, end: date) -> None:
-    assert period_bounds(period) == (start, end)
-
-
-@pytest.mark.parametrize("period", ["2026-13", "2026-W54", "2026-02-30", "26", "2026-Q5"])
-def test_invalid_periods(period: str) -> None:
-    with pytest.raises(ValueError):
-        period_bounds(period)

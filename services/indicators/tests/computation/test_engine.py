@@ -2,7 +2,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from usm_indicators.computation.engine import Cell, DataCube, Formulas, compute
-from usm_indicators.computation.periods import parse_period
+from usmkit.periods import parse_period
 
 RATE = Formulas.parse("#{HOMICIDES}", "#{POPULATION}", Decimal(100000))
 

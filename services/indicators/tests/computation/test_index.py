@@ -3,7 +3,7 @@ from fractions import Fraction
 
 from usm_indicators.computation.engine import Cell, DataCube, Formulas
 from usm_indicators.computation.index import DimensionScore, IndexIndicator, area_index, normalise
-from usm_indicators.computation.periods import parse_period
+from usmkit.periods import parse_period
 
 YEAR = parse_period("2025")
 

@@ -15,13 +15,12 @@ from usm_appraisals.appraisals.schemas import (
     TransitionCreate,
     TransitionRead,
 )
-from usm_appraisals.concurrency import etag_for
 from usm_appraisals.dependencies import CityPath, IfMatch, Manager, Reader, Writer
-from usm_appraisals.responses import ETAG_HEADER, IF_MATCH_PROBLEMS, problems
 from usmkit.auth import require_city
+from usmkit.concurrency import ETAG_HEADER, etag_for
 from usmkit.idempotency import IdempotencyDep
 from usmkit.pagination import Page, PageParamsDep, split_page
-from usmkit.problems import PROBLEM_RESPONSES
+from usmkit.problems import IF_MATCH_PROBLEMS, PROBLEM_RESPONSES, problem_responses
 from usmkit.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(
@@ -41,7 +40,7 @@ def _location(city: str, appraisal_id: uuid.UUID) -> str:
     "",
     response_model=AppraisalRead,
     status_code=status.HTTP_201_CREATED,
-    responses={201: {"headers": ETAG_HEADER}, **problems((409, "The group is inactive"))},
+    responses={201: {"headers": ETAG_HEADER}, **problem_responses((409, "The group is inactive"))},
 )
 async def create_appraisal(
     city: CityPath,
@@ -96,7 +95,7 @@ async def list_appraisals(
 @router.get(
     "/{appraisal_id}",
     response_model=AppraisalRead,
-    responses={200: {"headers": ETAG_HEADER}, **problems(NOT_FOUND)},
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(NOT_FOUND)},
 )
 async def get_appraisal(
     city: CityPath,
@@ -117,7 +116,9 @@ async def get_appraisal(
     response_model=AppraisalRead,
     responses={
         200: {"headers": ETAG_HEADER},
-        **problems(NOT_FOUND, (409, "Not a draft (finalized is immutable)"), *IF_MATCH_PROBLEMS),
+        **problem_responses(
+            NOT_FOUND, (409, "Not a draft (finalized is immutable)"), *IF_MATCH_PROBLEMS
+        ),
     },
 )
 async def update_appraisal(
@@ -151,7 +152,7 @@ async def update_appraisal(
     response_model=AppraisalRead,
     responses={
         200: {"headers": ETAG_HEADER},
-        **problems(NOT_FOUND, (409, "The transition is not allowed"), *IF_MATCH_PROBLEMS),
+        **problem_responses(NOT_FOUND, (409, "The transition is not allowed"), *IF_MATCH_PROBLEMS),
     },
 )
 async def transition_appraisal(
@@ -192,7 +193,7 @@ async def transition_appraisal(
 @router.get(
     "/{appraisal_id}/transitions",
     response_model=Page[TransitionRead],
-    responses=problems(NOT_FOUND),
+    responses=problem_responses(NOT_FOUND),
 )
 async def list_transitions(
     city: CityPath,
@@ -219,7 +220,7 @@ async def list_transitions(
     status_code=status.HTTP_201_CREATED,
     responses={
         201: {"headers": ETAG_HEADER},
-        **problems(NOT_FOUND, (409, "Not finalized, or not the latest version")),
+        **problem_responses(NOT_FOUND, (409, "Not finalized, or not the latest version")),
     },
 )
 async def correct_appraisal(
@@ -256,7 +257,7 @@ async def correct_appraisal(
 @router.get(
     "/{appraisal_id}/history",
     response_model=Page[AppraisalSummary],
-    responses=problems(NOT_FOUND),
+    responses=problem_responses(NOT_FOUND),
 )
 async def appraisal_history(
     city: CityPath,

@@ -1,12 +1,12 @@
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usm_appraisals.cursors import cursor_key
 from usm_appraisals.models import Appraisal, AppraisalTransition
-from usmkit.pagination import PageParams
+from usmkit.pagination import PageParams, cursor_parts
 from usmkit.problems import BadRequest
 
 
@@ -54,7 +54,7 @@ class AppraisalRepository:
             .limit(params.limit + 1)
         )
         if params.after:
-            created_at, appraisal_id = cursor_key(params.after)
+            created_at, appraisal_id = cursor_parts(params.after, datetime.fromisoformat, uuid.UUID)
             query = query.where(
                 tuple_(Appraisal.created_at, Appraisal.id) < (created_at, appraisal_id)
             )
@@ -91,7 +91,9 @@ class AppraisalRepository:
             .limit(params.limit + 1)
         )
         if params.after:
-            occurred_at, transition_id = cursor_key(params.after)
+            occurred_at, transition_id = cursor_parts(
+                params.after, datetime.fromisoformat, uuid.UUID
+            )
             query = query.where(
                 tuple_(AppraisalTransition.occurred_at, AppraisalTransition.id)
                 > (occurred_at, transition_id)

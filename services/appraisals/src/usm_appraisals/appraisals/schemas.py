@@ -4,8 +4,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from usm_appraisals.periods import PERIOD_DESCRIPTION, PERIOD_PATTERN
 from usm_appraisals.working_groups.schemas import DistrictCode
+from usmkit.periods import PERIOD_DESCRIPTION, PERIOD_PATTERN
 
 AppraisalStatus = Literal["draft", "in_review", "finalized"]
 Dimension = Literal[

@@ -13,11 +13,11 @@ from usm_appraisals.appraisals.schemas import (
     Priority,
     TransitionCreate,
 )
-from usm_appraisals.concurrency import require_if_match
 from usm_appraisals.models import Appraisal, AppraisalTransition, WorkingGroup
-from usm_appraisals.periods import period_bounds
 from usm_appraisals.working_groups.repository import WorkingGroupRepository
+from usmkit import periods
 from usmkit.auth import Principal, require_city
+from usmkit.concurrency import require_if_match
 from usmkit.events.outbox import Outbox
 from usmkit.problems import Conflict, FieldError, NotFound, UnprocessableContent
 
@@ -74,7 +74,7 @@ def _check_area(group: WorkingGroup, districts: list[str]) -> None:
 
 def _check_period(period: str) -> None:
     try:
-        period_bounds(period)
+        periods.parse_period(period)
     except ValueError as exc:
         raise UnprocessableContent(
             f"{period!r} is not an ISO 8601 period.",

@@ -3,15 +3,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from usm_appraisals.concurrency import etag_for
 from usm_appraisals.lessons import service
 from usm_appraisals.lessons.repository import LessonRepository
 from usm_appraisals.lessons.schemas import SLUG_PATTERN, LessonCreate, LessonRead, LessonStatus
-from usm_appraisals.responses import ETAG_HEADER, problems
-from usmkit.auth import Principal, PrincipalDep, require_scope
+from usmkit.auth import Principal, PublicDep, require_scope
+from usmkit.concurrency import ETAG_HEADER, etag_for
 from usmkit.idempotency import IdempotencyDep
 from usmkit.pagination import Page, PageParamsDep, split_page
-from usmkit.problems import PROBLEM_RESPONSES
+from usmkit.problems import PROBLEM_RESPONSES, problem_responses
 from usmkit.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(
@@ -25,7 +24,7 @@ NOT_FOUND = (404, "Not found (or a draft you may not see)")
 @router.get("", response_model=Page[LessonRead])
 async def list_lessons(
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: PublicDep,
     page: PageParamsDep,
     city: Annotated[
         str | None, Query(max_length=100, pattern=SLUG_PATTERN, description="Only this city.")
@@ -53,10 +52,10 @@ async def list_lessons(
 @router.get(
     "/{lesson_id}",
     response_model=LessonRead,
-    responses={200: {"headers": ETAG_HEADER}, **problems(NOT_FOUND)},
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(NOT_FOUND)},
 )
 async def get_lesson(
-    lesson_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, response: Response
+    lesson_id: uuid.UUID, session: SessionDep, principal: PublicDep, response: Response
 ) -> LessonRead:
     """One lesson, with its `ETag` (send it as `If-Match` to publish).
 
@@ -101,7 +100,7 @@ async def create_lesson(
     response_model=LessonRead,
     responses={
         200: {"headers": ETAG_HEADER},
-        **problems(
+        **problem_responses(
             NOT_FOUND,
             (409, "Already published"),
             (412, "The If-Match ETag is stale"),

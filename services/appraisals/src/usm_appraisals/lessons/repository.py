@@ -6,8 +6,7 @@ from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_appraisals.models import Lesson
-from usmkit.pagination import PageParams
-from usmkit.problems import BadRequest
+from usmkit.pagination import PageParams, cursor_parts
 
 
 class LessonRepository:
@@ -44,7 +43,7 @@ class LessonRepository:
             .limit(params.limit + 1)
         )
         if params.after:
-            created_at, lesson_id = _cursor_key(params.after)
+            created_at, lesson_id = cursor_parts(params.after, datetime.fromisoformat, uuid.UUID)
             query = query.where(tuple_(Lesson.created_at, Lesson.id) < (created_at, lesson_id))
         if city is not None:
             query = query.where(Lesson.city == city)
@@ -58,11 +57,3 @@ class LessonRepository:
                 )
             )
         return (await self.session.scalars(query)).all()
-
-
-def _cursor_key(after: list[object]) -> tuple[datetime, uuid.UUID]:
-    try:
-        created_at, lesson_id = after
-        return datetime.fromisoformat(str(created_at)), uuid.UUID(str(lesson_id))
-    except ValueError as exc:
-        raise BadRequest("The cursor is not valid; start again without one.") from exc

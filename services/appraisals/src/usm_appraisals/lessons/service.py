@@ -3,17 +3,17 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usm_appraisals.concurrency import PreconditionRequired, etag_for, if_match_allows
 from usm_appraisals.lessons.repository import LessonRepository
 from usm_appraisals.lessons.schemas import LessonCreate
 from usm_appraisals.models import Lesson, known_cities
 from usmkit.auth import ALL_CITIES, Principal, require_city
+from usmkit.concurrency import check_if_match, etag_for
 from usmkit.events.outbox import Outbox
 from usmkit.problems import (
     Conflict,
     FieldError,
     NotFound,
-    PreconditionFailed,
+    PreconditionRequired,
     UnprocessableContent,
 )
 from usmkit.tenancy import CityDirectory
@@ -78,11 +78,7 @@ async def publish_lesson(
     # Checked before the ETag: a retry after success learns what happened, not just "stale".
     if lesson.status == "published":
         raise Conflict(f"The lesson {lesson_id} is already published.")
-    if not if_match_allows(if_match, lesson.version):
-        raise PreconditionFailed(
-            f"The lesson changed; its ETag is now {etag_for(lesson.version)}.",
-            headers={"ETag": etag_for(lesson.version)},
-        )
+    check_if_match(if_match, etag_for(lesson.version), "lesson")
     lesson.status = "published"
     lesson.published_at = datetime.now(UTC)
     lesson.version += 1

@@ -3,7 +3,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from usm_appraisals.concurrency import etag_for
 from usm_appraisals.dependencies import CityPath, IfMatch, Manager, Reader, Writer
 from usm_appraisals.plans import service
 from usm_appraisals.plans.repository import PlanItemRepository, PlanRepository
@@ -19,11 +18,11 @@ from usm_appraisals.plans.schemas import (
     ProgressUpdateCreate,
     ProgressUpdateRead,
 )
-from usm_appraisals.responses import ETAG_HEADER, IF_MATCH_PROBLEMS, problems
 from usmkit.auth import require_city
+from usmkit.concurrency import ETAG_HEADER, etag_for
 from usmkit.idempotency import IdempotencyDep
 from usmkit.pagination import Page, PageParamsDep, split_page
-from usmkit.problems import PROBLEM_RESPONSES
+from usmkit.problems import IF_MATCH_PROBLEMS, PROBLEM_RESPONSES, problem_responses
 from usmkit.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(
@@ -92,7 +91,7 @@ async def list_plans(
 @router.get(
     "/{plan_id}",
     response_model=PlanRead,
-    responses={200: {"headers": ETAG_HEADER}, **problems(NOT_FOUND)},
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(NOT_FOUND)},
 )
 async def get_plan(
     city: CityPath, plan_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
@@ -109,7 +108,7 @@ async def get_plan(
     response_model=PlanRead,
     responses={
         200: {"headers": ETAG_HEADER},
-        **problems(NOT_FOUND, (409, "The transition is not allowed"), *IF_MATCH_PROBLEMS),
+        **problem_responses(NOT_FOUND, (409, "The transition is not allowed"), *IF_MATCH_PROBLEMS),
     },
 )
 async def transition_plan(
@@ -151,7 +150,7 @@ async def transition_plan(
     "/{plan_id}/items",
     response_model=PlanItemRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(NOT_FOUND, (409, "The plan is not a draft")),
+    responses=problem_responses(NOT_FOUND, (409, "The plan is not a draft")),
 )
 async def add_item(
     city: CityPath,
@@ -176,7 +175,9 @@ async def add_item(
     return await idempotency.run(session, PlanItemRead, write)
 
 
-@router.get("/{plan_id}/items", response_model=Page[PlanItemRead], responses=problems(NOT_FOUND))
+@router.get(
+    "/{plan_id}/items", response_model=Page[PlanItemRead], responses=problem_responses(NOT_FOUND)
+)
 async def list_items(
     city: CityPath,
     plan_id: uuid.UUID,
@@ -199,7 +200,7 @@ async def list_items(
 @router.get(
     "/{plan_id}/items/{item_id}",
     response_model=PlanItemRead,
-    responses={200: {"headers": ETAG_HEADER}, **problems(NOT_FOUND)},
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(NOT_FOUND)},
 )
 async def get_item(
     city: CityPath,
@@ -221,7 +222,7 @@ async def get_item(
     response_model=PlanItemRead,
     responses={
         200: {"headers": ETAG_HEADER},
-        **problems(NOT_FOUND, (409, "The plan is not a draft"), *IF_MATCH_PROBLEMS),
+        **problem_responses(NOT_FOUND, (409, "The plan is not a draft"), *IF_MATCH_PROBLEMS),
     },
 )
 async def update_item(
@@ -255,7 +256,7 @@ async def update_item(
     "/{plan_id}/items/{item_id}/progress",
     response_model=ProgressUpdateRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(NOT_FOUND, (409, "Plan not active, or not a leaf action")),
+    responses=problem_responses(NOT_FOUND, (409, "Plan not active, or not a leaf action")),
 )
 async def report_progress(
     city: CityPath,
@@ -291,7 +292,7 @@ async def report_progress(
 @router.get(
     "/{plan_id}/items/{item_id}/progress",
     response_model=Page[ProgressUpdateRead],
-    responses=problems(NOT_FOUND),
+    responses=problem_responses(NOT_FOUND),
 )
 async def list_progress_updates(
     city: CityPath,
@@ -313,7 +314,9 @@ async def list_progress_updates(
     )
 
 
-@router.get("/{plan_id}/progress", response_model=PlanProgressRead, responses=problems(NOT_FOUND))
+@router.get(
+    "/{plan_id}/progress", response_model=PlanProgressRead, responses=problem_responses(NOT_FOUND)
+)
 async def plan_progress(
     city: CityPath, plan_id: uuid.UUID, session: SessionDep, principal: Reader
 ) -> PlanProgressRead:

@@ -1,13 +1,12 @@
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usm_appraisals.cursors import cursor_key
 from usm_appraisals.models import Appraisal, Plan, PlanAppraisal, PlanItem, ProgressUpdate
-from usmkit.pagination import PageParams
+from usmkit.pagination import PageParams, cursor_parts
 
 
 class PlanRepository:
@@ -72,7 +71,7 @@ class PlanRepository:
             .limit(params.limit + 1)
         )
         if params.after:
-            created_at, plan_id = cursor_key(params.after)
+            created_at, plan_id = cursor_parts(params.after, datetime.fromisoformat, uuid.UUID)
             query = query.where(tuple_(Plan.created_at, Plan.id) < (created_at, plan_id))
         if status is not None:
             query = query.where(Plan.status == status)
@@ -124,7 +123,7 @@ class PlanItemRepository:
             .limit(params.limit + 1)
         )
         if params.after:
-            created_at, item_id = cursor_key(params.after)
+            created_at, item_id = cursor_parts(params.after, datetime.fromisoformat, uuid.UUID)
             query = query.where(tuple_(PlanItem.created_at, PlanItem.id) > (created_at, item_id))
         return (await self.session.scalars(query)).all()
 
@@ -143,7 +142,7 @@ class PlanItemRepository:
             .limit(params.limit + 1)
         )
         if params.after:
-            created_at, update_id = cursor_key(params.after)
+            created_at, update_id = cursor_parts(params.after, datetime.fromisoformat, uuid.UUID)
             query = query.where(
                 tuple_(ProgressUpdate.created_at, ProgressUpdate.id) < (created_at, update_id)
             )

@@ -6,7 +6,6 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usm_appraisals.concurrency import require_if_match
 from usm_appraisals.models import Plan, PlanItem, ProgressUpdate
 from usm_appraisals.plans.repository import PlanItemRepository, PlanRepository
 from usm_appraisals.plans.rollup import METHOD, Node, Rolled, roll_up, rounded
@@ -21,6 +20,7 @@ from usm_appraisals.plans.schemas import (
     RolledItem,
 )
 from usmkit.auth import Principal, require_city
+from usmkit.concurrency import require_if_match
 from usmkit.events.outbox import Outbox
 from usmkit.problems import Conflict, FieldError, NotFound, UnprocessableContent
 

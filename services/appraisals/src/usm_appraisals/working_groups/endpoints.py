@@ -3,11 +3,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from usm_appraisals.concurrency import etag_for
 from usm_appraisals.config import AppraisalsSettings
 from usm_appraisals.dependencies import CityPath, IfMatch, Manager, Reader
-from usm_appraisals.periods import PERIOD_DESCRIPTION, PERIOD_PATTERN
-from usm_appraisals.responses import ETAG_HEADER, IF_MATCH_PROBLEMS, problems
 from usm_appraisals.working_groups import service
 from usm_appraisals.working_groups.repository import (
     GroupSessionRepository,
@@ -27,9 +24,11 @@ from usm_appraisals.working_groups.schemas import (
     WorkingGroupUpdate,
 )
 from usmkit.auth import require_city
+from usmkit.concurrency import ETAG_HEADER, etag_for
 from usmkit.idempotency import IdempotencyDep
 from usmkit.pagination import Page, PageParamsDep, split_page
-from usmkit.problems import PROBLEM_RESPONSES, NotFound
+from usmkit.periods import PERIOD_DESCRIPTION, PERIOD_PATTERN
+from usmkit.problems import IF_MATCH_PROBLEMS, PROBLEM_RESPONSES, NotFound, problem_responses
 from usmkit.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(
@@ -94,7 +93,7 @@ async def list_working_groups(
 @router.get(
     "/{group_id}",
     response_model=WorkingGroupRead,
-    responses={200: {"headers": ETAG_HEADER}, **problems(NOT_FOUND)},
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(NOT_FOUND)},
 )
 async def get_working_group(
     city: CityPath, group_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
@@ -109,7 +108,7 @@ async def get_working_group(
 @router.patch(
     "/{group_id}",
     response_model=WorkingGroupRead,
-    responses={200: {"headers": ETAG_HEADER}, **problems(NOT_FOUND, *IF_MATCH_PROBLEMS)},
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(NOT_FOUND, *IF_MATCH_PROBLEMS)},
 )
 async def update_working_group(
     city: CityPath,
@@ -140,7 +139,7 @@ async def update_working_group(
     "/{group_id}/members",
     response_model=MemberPrivateRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(NOT_FOUND, (409, "The group is inactive")),
+    responses=problem_responses(NOT_FOUND, (409, "The group is inactive")),
 )
 async def add_member(
     city: CityPath,
@@ -213,7 +212,7 @@ async def get_member(
 @router.delete(
     "/{group_id}/members/{member_id}/personal-data",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(NOT_FOUND),
+    responses=problem_responses(NOT_FOUND),
 )
 async def erase_personal_data(
     city: CityPath,
@@ -237,7 +236,7 @@ async def erase_personal_data(
     "/{group_id}/sessions",
     response_model=GroupSessionRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(NOT_FOUND, (409, "The group is inactive")),
+    responses=problem_responses(NOT_FOUND, (409, "The group is inactive")),
 )
 async def record_session(
     city: CityPath,
@@ -290,7 +289,7 @@ async def list_sessions(
 @router.get(
     "/{group_id}/sessions/{session_id}",
     response_model=GroupSessionRead,
-    responses=problems(NOT_FOUND),
+    responses=problem_responses(NOT_FOUND),
 )
 async def get_session(
     city: CityPath,
@@ -313,7 +312,7 @@ async def get_session(
 @router.get(
     "/{group_id}/statistics",
     response_model=ParticipationStatisticsRead,
-    responses=problems(NOT_FOUND),
+    responses=problem_responses(NOT_FOUND),
 )
 async def participation_statistics(
     city: CityPath,

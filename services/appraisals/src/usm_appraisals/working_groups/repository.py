@@ -1,14 +1,12 @@
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import distinct, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usm_appraisals.cursors import cursor_key
 from usm_appraisals.models import Attendance, GroupSession, Member, WorkingGroup
-from usmkit.pagination import PageParams
-from usmkit.problems import BadRequest
+from usmkit.pagination import PageParams, cursor_parts
 
 
 class WorkingGroupRepository:
@@ -44,7 +42,7 @@ class WorkingGroupRepository:
             .limit(params.limit + 1)
         )
         if params.after:
-            created_at, group_id = cursor_key(params.after)
+            created_at, group_id = cursor_parts(params.after, datetime.fromisoformat, uuid.UUID)
             query = query.where(
                 tuple_(WorkingGroup.created_at, WorkingGroup.id) < (created_at, group_id)
             )
@@ -94,7 +92,7 @@ class MemberRepository:
             .limit(params.limit + 1)
         )
         if params.after:
-            created_at, member_id = cursor_key(params.after)
+            created_at, member_id = cursor_parts(params.after, datetime.fromisoformat, uuid.UUID)
             query = query.where(tuple_(Member.created_at, Member.id) > (created_at, member_id))
         return (await self.session.scalars(query)).all()
 
@@ -158,7 +156,7 @@ class GroupSessionRepository:
             .limit(params.limit + 1)
         )
         if params.after:
-            held_on, session_id = _date_cursor_key(params.after)
+            held_on, session_id = cursor_parts(params.after, date.fromisoformat, uuid.UUID)
             query = query.where(
                 tuple_(GroupSession.held_on, GroupSession.id) < (held_on, session_id)
             )
@@ -175,11 +173,3 @@ class GroupSessionRepository:
         if city is not None:
             query = query.where(GroupSession.city == city)
         return int(await self.session.scalar(query) or 0)
-
-
-def _date_cursor_key(after: list[object]) -> tuple[date, uuid.UUID]:
-    try:
-        held_on, row_id = after
-        return date.fromisoformat(str(held_on)), uuid.UUID(str(row_id))
-    except ValueError as exc:
-        raise BadRequest("The cursor is not valid; start again without one.") from exc

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from usm_appraisals.periods import PERIOD_DESCRIPTION, PERIOD_PATTERN
+from usmkit.periods import PERIOD_DESCRIPTION, PERIOD_PATTERN
 
 DISTRICT_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,49}$"
 GroupStatus = Literal["active", "inactive"]

@@ -3,10 +3,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usm_appraisals.concurrency import require_if_match
 from usm_appraisals.districts.service import check_known
 from usm_appraisals.models import GroupSession, Member, WorkingGroup, known_cities
-from usm_appraisals.periods import period_bounds
 from usm_appraisals.working_groups.repository import (
     GroupSessionRepository,
     MemberRepository,
@@ -30,7 +28,9 @@ from usm_appraisals.working_groups.statistics import (
     Participant,
     participation_statistics,
 )
+from usmkit import periods
 from usmkit.auth import Principal, require_city
+from usmkit.concurrency import require_if_match
 from usmkit.problems import Conflict, FieldError, NotFound, UnprocessableContent
 from usmkit.tenancy import CityDirectory
 
@@ -248,12 +248,13 @@ def session_view(group_session: GroupSession, attendance: list[uuid.UUID]) -> Gr
 
 def parse_period(period: str) -> tuple[date, date]:
     try:
-        return period_bounds(period)
+        parsed = periods.parse_period(period)
     except ValueError as exc:
         raise UnprocessableContent(
             f"{period!r} is not an ISO 8601 period.",
             errors=[FieldError(loc=["query", "period"], msg=str(exc), type="period")],
         ) from exc
+    return parsed.start, parsed.end
 
 
 async def participation(

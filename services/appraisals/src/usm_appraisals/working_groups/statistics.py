@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from usmkit.suppression import is_small_cell
+
 SECTORS = (
     "local_authority",
     "civil_society",
@@ -45,7 +47,7 @@ class Cell:
 def breakdown(values: Iterable[str], keys: Sequence[str], k: int) -> list[Cell]:
     """One cell per key (zeros included, so the shape never reveals anything), suppressed."""
     counts = Counter(values)
-    cells = [Cell(key, counts[key], 0 < counts[key] < k) for key in keys]
+    cells = [Cell(key, counts[key], is_small_cell(counts[key], threshold=k)) for key in keys]
     suppressed = [cell for cell in cells if cell.suppressed]
     if len(suppressed) == 1:
         candidates = [cell for cell in cells if not cell.suppressed and (cell.count or 0) > 0]
@@ -111,5 +113,5 @@ def participation_statistics(
 
 
 def _headline(key: str, count: int, k: int) -> Cell:
-    hidden = 0 < count < k
+    hidden = is_small_cell(count, threshold=k)
     return Cell(key, None if hidden else count, hidden)

@@ -12,7 +12,7 @@ from usm_indicators.catalogue.schemas import (
     IndicatorRead,
 )
 from usm_indicators.geography.schemas import SLUG_PATTERN
-from usmkit.auth import Principal, require_city, require_scope
+from usmkit.auth import Principal, PublicDep, require_city, require_scope
 from usmkit.pagination import Page, PageParamsDep, split_page
 from usmkit.problems import PROBLEM_RESPONSES
 from usmkit.runtime import SessionDep
@@ -28,7 +28,9 @@ ActiveQuery = Annotated[bool | None, Query(description="Only active (or inactive
 
 
 @router.get("/catalogue/data-elements", response_model=Page[DataElementRead])
-async def list_data_elements(session: SessionDep, page: PageParamsDep) -> Page[DataElementRead]:
+async def list_data_elements(
+    principal: PublicDep, session: SessionDep, page: PageParamsDep
+) -> Page[DataElementRead]:
     """The data elements indicator formulas are built from, ordered by code. Public."""
     rows = await CatalogueRepository(session).list_data_elements(page)
     items, next_cursor = split_page(list(rows), page, lambda element: [element.code])
@@ -40,6 +42,7 @@ async def list_data_elements(session: SessionDep, page: PageParamsDep) -> Page[D
 
 @router.get("/catalogue/indicators", response_model=Page[IndicatorRead])
 async def list_catalogue_indicators(
+    principal: PublicDep,
     session: SessionDep,
     page: PageParamsDep,
     dimension: DimensionQuery = None,
@@ -62,6 +65,7 @@ async def list_catalogue_indicators(
 
 @router.get("/cities/{city}/indicators", response_model=Page[IndicatorRead])
 async def list_city_indicators(
+    principal: PublicDep,
     city: CityPath,
     session: SessionDep,
     page: PageParamsDep,

@@ -23,8 +23,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from usm_indicators.computation.formula import Node, Reference, evaluate, parse
-from usm_indicators.computation.periods import Period
 from usm_indicators.models.data_value import TOTAL, WHOLE_CITY
+from usmkit.periods import Period
 
 _DIMENSIONS = ("sex", "age_band", "disability")
 

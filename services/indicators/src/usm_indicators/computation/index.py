@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from usm_indicators.computation.engine import DataCube, Formulas, compute
-from usm_indicators.computation.periods import Period
-from usm_indicators.suppression import is_small_cell
+from usmkit.periods import Period
+from usmkit.suppression import is_small_cell
 
 DIMENSIONS = (
     "economic",

@@ -7,7 +7,7 @@ from usm_indicators.computed import service
 from usm_indicators.computed.schemas import HumanSecurityIndexRead, IndicatorValueRead
 from usm_indicators.geography.schemas import DISTRICT_CODE_PATTERN, SLUG_PATTERN
 from usm_indicators.values.schemas import PERIOD_DESCRIPTION
-from usmkit.auth import PrincipalDep
+from usmkit.auth import PublicDep
 from usmkit.problems import PROBLEM_RESPONSES
 from usmkit.runtime import SessionDep
 
@@ -27,7 +27,7 @@ async def get_indicator_value(
     code: Annotated[str, Path(pattern=INDICATOR_CODE_PATTERN, description="Indicator code.")],
     period: PeriodQuery,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: PublicDep,
     district: Annotated[
         str | None,
         Query(pattern=DISTRICT_CODE_PATTERN, description="A district; the whole city if absent."),
@@ -54,7 +54,7 @@ async def get_indicator_value(
 
 @router.get("/index", response_model=HumanSecurityIndexRead)
 async def get_human_security_index(
-    city: CityPath, period: PeriodQuery, session: SessionDep, principal: PrincipalDep
+    city: CityPath, period: PeriodQuery, session: SessionDep, principal: PublicDep
 ) -> HumanSecurityIndexRead:
     """The human-security index of the city and each district for a period. Public.
 

@@ -6,7 +6,6 @@ from usm_indicators.catalogue.repository import CatalogueRepository
 from usm_indicators.computation.engine import Computed, DataCube, Formulas, compute, periods_needed
 from usm_indicators.computation.formula import references
 from usm_indicators.computation.index import METHOD, AreaScore, IndexIndicator, area_index
-from usm_indicators.computation.periods import Period, PeriodError, parse_period
 from usm_indicators.computed.repository import load_cube
 from usm_indicators.computed.schemas import (
     AreaIndexRead,
@@ -18,8 +17,9 @@ from usm_indicators.computed.schemas import (
 )
 from usm_indicators.geography.repository import DistrictRepository
 from usm_indicators.models import Indicator, city_directory
-from usm_indicators.suppression import is_small_cell
+from usmkit.periods import Period, PeriodError, parse_period
 from usmkit.problems import FieldError, NotFound, UnprocessableContent
+from usmkit.suppression import is_small_cell
 
 
 def parse_period_query(text: str) -> Period:

@@ -11,7 +11,7 @@ from usm_indicators.geography.schemas import (
     DistrictUpsert,
 )
 from usm_indicators.models import city_directory
-from usmkit.auth import Principal, PrincipalDep, require_city, require_scope
+from usmkit.auth import Principal, PublicDep, require_city, require_scope
 from usmkit.pagination import Page, PageParamsDep, split_page
 from usmkit.problems import PROBLEM_RESPONSES, NotFound
 from usmkit.runtime import RuntimeDep, SessionDep
@@ -30,7 +30,7 @@ DistrictCodePath = Annotated[
 
 @router.get("", response_model=Page[DistrictRead])
 async def list_districts(
-    city: CityPath, session: SessionDep, principal: PrincipalDep, page: PageParamsDep
+    city: CityPath, session: SessionDep, principal: PublicDep, page: PageParamsDep
 ) -> Page[DistrictRead]:
     """List a city's districts with their boundaries and population, ordered by code.
 

@@ -4,7 +4,7 @@ from usm_indicators.models import ReportCount
 from usm_indicators.models.report_count import UNASSIGNED_DISTRICT
 from usm_indicators.report_counts.repository import ReportCountRepository
 from usm_indicators.report_counts.schemas import ReportCountRead
-from usm_indicators.suppression import SUPPRESSION_THRESHOLD, is_small_cell
+from usmkit.suppression import SUPPRESSION_THRESHOLD, is_small_cell
 
 
 async def count_report(

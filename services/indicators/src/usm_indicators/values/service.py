@@ -4,7 +4,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_indicators.catalogue.repository import CatalogueRepository
-from usm_indicators.computation.periods import PeriodError, parse_period
 from usm_indicators.geography.repository import DistrictRepository
 from usm_indicators.models import DataElement, DataValue, city_directory
 from usm_indicators.models.data_value import TOTAL, WHOLE_CITY
@@ -16,6 +15,7 @@ from usm_indicators.values.schemas import (
     Disaggregation,
 )
 from usmkit.events.outbox import Outbox
+from usmkit.periods import PeriodError, parse_period
 from usmkit.problems import FieldError, NotFound, UnprocessableContent
 
 DIMENSIONS = ("sex", "age_band", "disability")

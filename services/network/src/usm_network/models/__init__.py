@@ -12,7 +12,19 @@ class Base(DeclarativeBase):
 
 kit_tables = define_kit_tables(Base.metadata)
 
-from usm_network.models.city import City  # noqa: E402
-from usm_network.models.knowledge import KnowledgeItem  # noqa: E402
+from usm_network.models.city import City, Partnership  # noqa: E402
+from usm_network.models.knowledge import KnowledgeComment, KnowledgeItem  # noqa: E402
+from usm_network.models.sync import Peer, SyncChange, SyncNonce, SyncRun  # noqa: E402
 
-__all__ = ["Base", "City", "KnowledgeItem", "kit_tables"]
+__all__ = [
+    "Base",
+    "City",
+    "KnowledgeComment",
+    "KnowledgeItem",
+    "Partnership",
+    "Peer",
+    "SyncChange",
+    "SyncNonce",
+    "SyncRun",
+    "kit_tables",
+]

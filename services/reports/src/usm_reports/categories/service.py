@@ -12,7 +12,8 @@ from usm_reports.categories.schemas import (
     Language,
 )
 from usm_reports.models import Category, city_directory
-from usmkit.problems import Conflict, NotFound, PreconditionFailed
+from usmkit.concurrency import check_if_match, etag_for
+from usmkit.problems import Conflict, NotFound
 
 
 async def require_known_city(*, session: AsyncSession, city: str) -> None:
@@ -22,18 +23,7 @@ async def require_known_city(*, session: AsyncSession, city: str) -> None:
 
 
 def etag_of(category: Category) -> str:
-    return f'"{category.version}"'
-
-
-def check_if_match(if_match: str | None, current_etag: str) -> None:
-    """Refuse a write based on a version that is no longer the current one."""
-    if if_match is None:
-        return
-    accepted = {tag.strip() for tag in if_match.split(",")}
-    if "*" not in accepted and current_etag not in accepted:
-        raise PreconditionFailed(
-            f"The resource changed since you read it (now {current_etag}); read it again."
-        )
+    return etag_for(category.version)
 
 
 async def create_category(
@@ -95,7 +85,7 @@ async def update_category(
     category = await CategoryRepository(session).get(city, code, for_update=True)
     if category is None:
         raise NotFound(f"The city {city!r} has no category {code!r}.")
-    check_if_match(if_match, etag_of(category))
+    check_if_match(if_match, etag_of(category), "category")
     changes: dict[str, Any] = category_in.model_dump(exclude_unset=True)
     for field, value in changes.items():
         if field == "names" and category_in.names is not None:

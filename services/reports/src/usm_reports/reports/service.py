@@ -22,25 +22,18 @@ from usm_reports.reports.schemas import (
 )
 from usm_reports.reports.workflow import refusal
 from usmkit.auth import Principal, require_city
+from usmkit.concurrency import etag_for, require_if_match
 from usmkit.events.outbox import Outbox
 from usmkit.problems import (
     Conflict,
     FieldError,
     NotFound,
-    PreconditionFailed,
-    ProblemError,
     UnprocessableContent,
 )
 
 SENSITIVE_READ_SCOPE = "reports:sensitive:read"
 # The actor recorded for the submission itself: never the reporter's identity.
 REPORTER_ACTOR = "reporter"
-
-
-class PreconditionRequired(ProblemError):
-    """RFC 6585 428: the write must be conditional (`If-Match`). Belongs in the kit."""
-
-    status, title, slug = 428, "Precondition required", "precondition-required"
 
 
 TRACKING_CODE_BYTES = 16
@@ -197,7 +190,7 @@ async def read_contact(
 
 
 def etag_of(report: Report) -> str:
-    return f'"{report.version}"'
+    return etag_for(report.version)
 
 
 async def get_report_for_staff(
@@ -226,15 +219,7 @@ async def change_status(
     if report is None:
         raise NotFound("No such report.")
     require_city(principal, report.city)
-    if if_match is None:
-        raise PreconditionRequired(
-            f"Send If-Match with the report's ETag (now {etag_of(report)}) to change its status."
-        )
-    accepted = {tag.strip() for tag in if_match.split(",")}
-    if etag_of(report) not in accepted and "*" not in accepted:
-        raise PreconditionFailed(
-            f"The report changed since you read it (now {etag_of(report)}); read it again."
-        )
+    require_if_match(if_match, report.version, "report")
     reason = refusal(report.status, change_in.status)
     if reason is not None:
         raise Conflict(reason)

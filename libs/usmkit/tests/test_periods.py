@@ -1,6 +1,8 @@
+from datetime import date
+
 import pytest
 
-from usm_indicators.computation.periods import PeriodError, PeriodType, parse_period
+from usmkit.periods import PeriodError, PeriodType, parse_period
 
 
 @pytest.mark.parametrize(
@@ -71,3 +73,23 @@ def test_a_year_is_made_of_quarters_months_and_days() -> None:
     ]
     assert len(year.descendants()) == 1 + 4 + 12 + 365
     assert parse_period("2025-W12").children() == []
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "end"),
+    [
+        ("2026", date(2026, 1, 1), date(2026, 12, 31)),
+        ("2026-Q1", date(2026, 1, 1), date(2026, 3, 31)),
+        ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),
+        ("2026-W01", date(2025, 12, 29), date(2026, 1, 4)),
+        ("2026-03-14", date(2026, 3, 14), date(2026, 3, 14)),
+    ],
+)
+def test_period_bounds_are_inclusive(period: str, start: date, end: date) -> None:
+    assert (parse_period(period).start, parse_period(period).end) == (start, end)
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026-W54", "2026-02-30", "26", "2026-Q5"])
+def test_calendar_impossible_periods_are_refused(period: str) -> None:
+    with pytest.raises(ValueError):
+        parse_period(period)

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+# For request validation: the shape only; `parse_period` checks the calendar.
+PERIOD_PATTERN = r"^\d{4}(-Q[1-4]|-W\d{2}|-\d{2}(-\d{2})?)?$"
+PERIOD_DESCRIPTION = "An ISO 8601 period: `2025`, `2025-Q1`, `2025-03`, `2025-W12` or `2025-03-14`."
+
 MIN_YEAR = 1900
 MAX_YEAR = 2200
 

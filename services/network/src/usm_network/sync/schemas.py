@@ -1,0 +1,201 @@
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from usm_network.cities.schemas import SLUG_PATTERN, CityRole, CountryCode, LanguageCode
+from usm_network.knowledge.schemas import Dimension, KnowledgeKind, Licence, Tag
+
+RecordType = Literal["knowledge_item", "city"]
+RECORD_TYPES: list[RecordType] = ["knowledge_item", "city"]
+NodeId = str
+
+
+class KnowledgeRecord(BaseModel):
+    """A knowledge item as it travels between nodes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
+    kind: KnowledgeKind
+    origin_city: str = Field(max_length=100, pattern=SLUG_PATTERN)
+    title: str = Field(min_length=1, max_length=300)
+    summary: str = Field(max_length=4000)
+    body: str = Field(max_length=100_000)
+    dimensions: list[Dimension] = Field(max_length=7)
+    tags: list[Tag] = Field(max_length=20)
+    language: str = Field(pattern=r"^[a-z]{2}$")
+    licence: Licence
+    version: int = Field(ge=1)
+    published_at: datetime
+    updated_at: datetime
+
+
+class CityRecord(BaseModel):
+    """A member city's public record as it travels between nodes (never its contacts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(max_length=100, pattern=SLUG_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    name_es: str | None = Field(max_length=200)
+    country_code: CountryCode
+    region: str | None = Field(max_length=200)
+    population: int | None = Field(ge=0)
+    role: CityRole
+    member_since: date
+    member_until: date | None
+    languages: list[LanguageCode] = Field(min_length=1)
+    time_zone: str = Field(max_length=64)
+    version: int = Field(ge=1)
+
+
+RECORD_MODELS: dict[str, type[BaseModel]] = {
+    "knowledge_item": KnowledgeRecord,
+    "city": CityRecord,
+}
+
+
+class FeedChange(BaseModel):
+    """One entry of the change feed: the latest version of a record, or its tombstone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=1, description="Position in the serving node's feed.")
+    record_type: RecordType
+    record_id: str = Field(min_length=1, max_length=100)
+    origin_node: NodeId = Field(max_length=100, pattern=SLUG_PATTERN)
+    version: int = Field(ge=1)
+    deleted: bool
+    payload: dict[str, Any] | None = Field(description="The record; null for a tombstone.")
+
+    @model_validator(mode="after")
+    def _payload_matches(self) -> Self:
+        if self.deleted != (self.payload is None):
+            raise ValueError("a tombstone has no payload and a record has one")
+        if self.payload is not None:
+            record = RECORD_MODELS[self.record_type].model_validate(self.payload)
+            record_id = str(getattr(record, "id", None) or getattr(record, "slug", ""))
+            if record_id != self.record_id or getattr(record, "version", None) != self.version:
+                raise ValueError("payload does not match record_id and version")
+        return self
+
+
+class FeedPage(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "node_id": "durban-node",
+                    "changes": [
+                        {
+                            "seq": 42,
+                            "record_type": "knowledge_item",
+                            "record_id": "0193a3c4-0000-7000-8000-000000000001",
+                            "origin_node": "durban-node",
+                            "version": 3,
+                            "deleted": True,
+                            "payload": None,
+                        }
+                    ],
+                    "next_cursor": "42",
+                    "has_more": False,
+                }
+            ]
+        },
+    )
+
+    node_id: NodeId = Field(max_length=100, pattern=SLUG_PATTERN)
+    changes: list[FeedChange]
+    next_cursor: str = Field(pattern=r"^[0-9]{1,19}$", description="Send as `cursor` next time.")
+    has_more: bool
+
+
+class PeerCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "node_id": "juarez-node",
+                    "base_url": "https://usm.juarez.example.org",
+                    "secret": "a-long-random-shared-secret-of-32-chars-or-more",
+                    "shares": ["knowledge_item", "city"],
+                    "accepts": ["knowledge_item", "city"],
+                }
+            ]
+        },
+    )
+
+    node_id: NodeId = Field(min_length=2, max_length=100, pattern=SLUG_PATTERN)
+    base_url: str = Field(max_length=500, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    secret: SecretStr = Field(
+        min_length=32, max_length=200, description="Shared HMAC secret; never shown again."
+    )
+    shares: list[RecordType] = Field(
+        default_factory=lambda: list(RECORD_TYPES), description="What this node serves the peer."
+    )
+    accepts: list[RecordType] = Field(
+        default_factory=lambda: list(RECORD_TYPES), description="What it takes from the peer."
+    )
+    enabled: bool = True
+
+
+class PeerUpdate(BaseModel):
+    """Only the fields sent change."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"enabled": False}, {"secret": "a-new-secret-" + "x" * 20}]
+        },
+    )
+
+    base_url: str | None = Field(
+        default=None, max_length=500, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
+    )
+    secret: SecretStr | None = Field(
+        default=None, min_length=32, max_length=200, description="Rotate the shared secret."
+    )
+    shares: list[RecordType] | None = None
+    accepts: list[RecordType] | None = None
+    enabled: bool | None = None
+    restart: bool = Field(
+        default=False, description="Forget the cursor: the next run pulls the whole feed again."
+    )
+
+
+class PeerRead(BaseModel):
+    """A peer; its secret is never returned."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    node_id: str
+    base_url: str
+    shares: list[RecordType]
+    accepts: list[RecordType]
+    enabled: bool
+    cursor: str | None
+    last_run_at: datetime | None
+    version: int
+    created_at: datetime
+
+
+class SyncRunRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    peer_node_id: str
+    status: Literal["ok", "failed"]
+    started_at: datetime
+    finished_at: datetime
+    duration_ms: int
+    pages: int
+    received: int
+    applied: int
+    deleted: int
+    skipped: int
+    attempts: int
+    error: str | None
