@@ -47,7 +47,7 @@ class Gateway:
         await self.database.dispose()
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 

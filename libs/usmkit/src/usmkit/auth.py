@@ -134,7 +134,7 @@ def verify_internal_token(token: str, *, audience: str, secret: str) -> Principa
     )
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     """Every service call must carry the gateway's internal token."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -158,7 +158,7 @@ class RequireScope:
     def __init__(self, scope: str) -> None:
         self.scope = scope
 
-    def __call__(self, principal: PrincipalDep) -> Principal:
+    async def __call__(self, principal: PrincipalDep) -> Principal:
         if not principal.has_scope(self.scope):
             raise Forbidden(f"This needs the scope {self.scope!r}.")
         return principal
@@ -168,7 +168,7 @@ def require_scope(scope: str) -> RequireScope:
     return RequireScope(scope)
 
 
-def public_principal(principal: PrincipalDep) -> Principal:
+async def public_principal(principal: PrincipalDep) -> Principal:
     """Declares a route public: any caller, anonymous included (the route may still show
     more to callers with more scopes)."""
     return principal

@@ -117,7 +117,7 @@ def lifespan_for(runtime: ServiceRuntime) -> Callable[[FastAPI], Any]:
     return lifespan
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+async def get_runtime(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 
@@ -127,7 +127,7 @@ RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response is sent."""
-    runtime = get_runtime(request)
+    runtime = await get_runtime(request)
     async with runtime.database.transaction() as session:
         yield session
     # New outbox rows may have been committed: let the relay publish now.

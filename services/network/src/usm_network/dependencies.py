@@ -6,7 +6,7 @@ from usm_network.config import NetworkSettings
 from usmkit.runtime import RuntimeDep
 
 
-def get_settings(runtime: RuntimeDep) -> NetworkSettings:
+async def get_settings(runtime: RuntimeDep) -> NetworkSettings:
     settings = runtime.settings
     assert isinstance(settings, NetworkSettings)
     return settings

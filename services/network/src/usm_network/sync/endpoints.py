@@ -83,7 +83,7 @@ async def read_sync_feed(
     request's nonce, the answering node id, its timestamp and nonce, and the body hash.
     """
     has_token = bool(request.headers.get("authorization"))
-    if has_token and not get_principal(request).has_scope("network:sync"):
+    if has_token and not (await get_principal(request)).has_scope("network:sync"):
         raise Forbidden("This needs the scope 'network:sync'.")
     signed_request = _signed(x_sync_node, x_sync_timestamp, x_sync_nonce, x_sync_signature)
     peer, secret = await service.authenticate_peer(

@@ -6,7 +6,7 @@ from usm_reports.categories.language import negotiate_language
 from usm_reports.categories.schemas import Language
 
 
-def get_language(
+async def get_language(
     response: Response,
     accept_language: Annotated[
         str | None,

@@ -69,7 +69,7 @@ async def list_categories(
 ) -> Page[CategoryRead]:
     """A city's report categories, by group then code; public (active ones only)."""
     if include_inactive:
-        require_scope(ADMIN_SCOPE)(principal)
+        await require_scope(ADMIN_SCOPE)(principal)
         require_city(principal, city)
     await service.require_known_city(session=session, city=city)
     rows = await CategoryRepository(session).list(
