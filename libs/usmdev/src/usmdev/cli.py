@@ -48,6 +48,8 @@ def dev_up(base_dir: Annotated[Path, typer.Option(help="Data directory.")] = DEF
             stopping = True
             raise KeyboardInterrupt
 
+    # Installed explicitly: a shell may start background jobs with SIGINT ignored.
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         with stack.running():

@@ -28,6 +28,23 @@ DISTRICTS: dict[str, list[tuple[str, str, int]]] = {
     ],
 }
 
+# Demo boundaries: simple boxes (west, south, east, north) roughly where the districts lie,
+# so that reports are assigned a district. Real boundaries come from the city's GeoJSON.
+BOXES: dict[str, tuple[float, float, float, float]] = {
+    "DBN-CENTRAL": (30.95, -29.88, 31.10, -29.83),
+    "DBN-NORTH": (30.95, -29.83, 31.10, -29.70),
+    "DBN-SOUTH": (30.85, -30.00, 31.10, -29.88),
+    "CJ-CENTRO": (-106.50, 31.70, -106.42, 31.76),
+    "CJ-SURORIENTE": (-106.42, 31.58, -106.28, 31.76),
+}
+
+
+def box(west: float, south: float, east: float, north: float) -> dict[str, Any]:
+    """A GeoJSON Polygon for a longitude/latitude box."""
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
 # Per district and year: homicides by quarter, then yearly survey and administrative figures.
 _YEARLY = {
     "UNEMPLOYED": 0.12,
@@ -108,7 +125,7 @@ def seed_indicators(client: httpx.Client) -> None:
         for code, name, population in districts:
             response = client.put(
                 f"/api/v1/indicators/cities/{city}/districts/{code}",
-                json={"name": name, "population": population},
+                json={"name": name, "population": population, "boundary": box(*BOXES[code])},
             )
             if response.status_code not in (200, 201):
                 raise RuntimeError(f"seeding district {code} failed: {response.text}")
