@@ -19,7 +19,9 @@ app = typer.Typer(help="USM developer commands.", no_args_is_help=True)
 dev = typer.Typer(help="The local stack on embedded PostgreSQL and Tansu.", no_args_is_help=True)
 contracts = typer.Typer(help="API and event contracts.", no_args_is_help=True)
 app.add_typer(dev, name="dev")
+sync = typer.Typer(help="City-to-city sync between deployments.", no_args_is_help=True)
 app.add_typer(contracts, name="contracts")
+app.add_typer(sync, name="sync")
 
 DEFAULT_BASE = Path(".usm") / "dev"
 
@@ -177,6 +179,20 @@ def token_command(
     except ValueError as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
+
+
+@sync.command("run")
+def sync_run(peer: Annotated[str, typer.Option(help="The peer's node id.")]) -> None:
+    """Pull one peer's change feed now (the network service's settings: `USM_NETWORK_*`)."""
+    from usm_network.sync.runner import sync_once
+    from usmkit.problems import ProblemError
+
+    try:
+        code = asyncio.run(sync_once(peer))
+    except ProblemError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    raise typer.Exit(code)
 
 
 @contracts.command("export")

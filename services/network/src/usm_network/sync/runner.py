@@ -245,7 +245,8 @@ class SyncRunner:
         )
 
 
-async def _main(peer_node_id: str) -> int:
+async def sync_once(peer_node_id: str) -> int:
+    """One sync run from a peer, with settings from `USM_NETWORK_*`; 0 when it succeeded."""
     settings = NetworkSettings()
     database = Database(settings.database_url, pool_size=2)
     outbox = Outbox(
@@ -272,7 +273,7 @@ def main() -> None:
     """`python -m usm_network.sync.runner --peer <node id>`: one sync run now."""
     parser = argparse.ArgumentParser(description="Pull one peer's change feed now.")
     parser.add_argument("--peer", required=True, help="The peer's node id.")
-    raise SystemExit(asyncio.run(_main(parser.parse_args().peer)))
+    raise SystemExit(asyncio.run(sync_once(parser.parse_args().peer)))
 
 
 if __name__ == "__main__":
