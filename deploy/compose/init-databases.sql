@@ -3,3 +3,4 @@ CREATE DATABASE usm_indicators;
 CREATE DATABASE usm_reports;
 CREATE DATABASE usm_appraisals;
 CREATE DATABASE usm_network;
+CREATE DATABASE usm_gateway;

@@ -23,6 +23,8 @@ K8S = DEPLOY / "k8s"
 COMPOSE = ROOT / "docker-compose.yml"
 SERVICES = ("indicators", "reports", "appraisals", "network")
 PROCESSES = (*SERVICES, "gateway")
+# Every process owns a database (the gateway's holds API clients and hashed keys).
+DATABASES = PROCESSES
 TOPICS = (
     "usm.indicators.v1",
     "usm.reports.v1",
@@ -30,7 +32,12 @@ TOPICS = (
     "usm.network.v1",
     "usm.dlq.v1",
 )
-SECRET_NAMES = {"usm-internal-jwt", *(f"usm-db-{name}" for name in SERVICES)}
+SECRET_NAMES = {
+    "usm-internal-jwt",
+    "usm-reports-contact-key",
+    "usm-network-sync-key",
+    *(f"usm-db-{name}" for name in DATABASES),
+}
 OVERLAYS = ("dev", "prod")
 
 YAML_FILES = sorted([*DEPLOY.rglob("*.yaml"), *DEPLOY.rglob("*.yml"), COMPOSE])
@@ -231,7 +238,7 @@ def test_every_process_has_its_folder_objects() -> None:
         assert kustomization["nameSuffix"] == f"-{process}"
         (config,) = kustomization["configMapGenerator"]
         assert f"USM_SERVICE={process}" in config["literals"]
-        assert ("../migrate" in kustomization["resources"]) == (process != "gateway")
+        assert "../migrate" in kustomization["resources"]
     ingresses = [(path, doc) for path, doc in manifests() if doc.get("kind") == "Ingress"]
     assert [path.parent.name for path, _ in ingresses] == ["gateway"]
 
@@ -258,7 +265,7 @@ def test_network_policies_cover_every_process() -> None:
     assert gateway["podSelector"]["matchLabels"] == gateway_pods
     assert gateway["ingress"] == [{"ports": [{"port": 8000, "protocol": "TCP"}]}]
     gateway_egress = {port["port"] for rule in gateway["egress"] for port in rule["ports"]}
-    assert gateway_egress == {8000, 9092}
+    assert gateway_egress == {8000, 9092, 5432}
 
 
 # ---- platform: Strimzi and CloudNativePG ---------------------------------------------------------
@@ -289,12 +296,12 @@ def test_postgres_has_a_role_and_database_per_service() -> None:
     (cluster,) = of_kind(docs, "Cluster")
     assert cluster["spec"]["instances"] == 3
     roles = {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
-    assert set(roles) == set(SERVICES)
+    assert set(roles) == set(DATABASES)
     for name, role in roles.items():
         assert role["passwordSecret"]["name"] == f"usm-db-{name}"
     databases = {db["spec"]["name"]: db["spec"] for db in of_kind(docs, "Database")}
-    assert set(databases) == {f"usm_{name}" for name in SERVICES}
-    for name in SERVICES:
+    assert set(databases) == {f"usm_{name}" for name in DATABASES}
+    for name in DATABASES:
         assert databases[f"usm_{name}"]["owner"] == name
         assert databases[f"usm_{name}"]["cluster"]["name"] == cluster["metadata"]["name"]
 
@@ -315,7 +322,7 @@ def test_rendered_overlay_workloads(overlay: str) -> None:
     deployments = {doc["metadata"]["name"]: doc for doc in of_kind(list(docs), "Deployment")}
     assert set(deployments) == {f"usm-{process}" for process in PROCESSES}
     jobs = {doc["metadata"]["name"] for doc in of_kind(list(docs), "Job")}
-    assert jobs == {f"usm-migrate-{service}" for service in SERVICES}
+    assert jobs == {f"usm-migrate-{service}" for service in DATABASES}
     problems: list[str] = []
     for doc in docs:
         assert doc["kind"] != "Secret", "secrets are created outside kustomize"
@@ -367,7 +374,7 @@ def test_rendered_overlay_settings(overlay: str, environment: str, low: int, hig
         process = deployment["metadata"]["name"].removeprefix("usm-")
         prefix = f"USM_{process.upper()}_"
         assert {f"{prefix}ENVIRONMENT", f"{prefix}INTERNAL_JWT_SECRET"} <= env
-        assert (f"{prefix}DATABASE_URL" in env) == (process != "gateway")
+        assert f"{prefix}DATABASE_URL" in env
 
 
 # ---- docker-compose.yml --------------------------------------------------------------------------
