@@ -11,10 +11,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from usmkit.db import TRANSIENT_ERRORS
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://usm.example.org/problems/"
 
 logger = logging.getLogger(__name__)
+
+RETRY_AFTER_UNAVAILABLE_S = 2
 
 
 class FieldError(BaseModel):
@@ -172,6 +176,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem, dict(exc.headers or {}))
 
+    async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        logger.warning("backing service unavailable: %s", type(exc).__name__, exc_info=exc)
+        problem = ServiceUnavailable(
+            "A backing service is unavailable; try again shortly. Nothing was changed."
+        ).to_problem(request.url.path)
+        return problem_response(problem, {"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)})
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"path": request.url.path})
         problem = Problem(
@@ -186,6 +197,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for transient in TRANSIENT_ERRORS:
+        app.add_exception_handler(transient, on_unavailable)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usmkit.db import Database
+from usmkit.db import TRANSIENT_ERRORS, Database
 from usmkit.events.cloudevents import CloudEvent, InvalidEvent, SchemaRegistry
 from usmkit.events.kafka import ProducerHolder, new_consumer
 from usmkit.events.lifecycle import pause
@@ -27,9 +26,6 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 MAX_BACKOFF_S = 5.0
-# Failures of the platform, not of the event: never dead-letter for these; the
-# consumer restarts without committing and the event is delivered again.
-TRANSIENT_ERRORS = (OSError, TimeoutError, sa_exc.OperationalError, sa_exc.InterfaceError)
 
 
 @dataclass(frozen=True)
