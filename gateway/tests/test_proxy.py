@@ -100,3 +100,12 @@ async def test_roles_are_published_as_data(upstream: str, usm_gateway: GatewayFa
     }
     assert "reports:submit" in roles["public"]
     assert "reports:moderate" not in roles["city_analyst"]
+
+
+async def test_escaped_control_characters_in_paths_are_forwarded_not_a_500(
+    upstream: str, usm_gateway: GatewayFactory
+) -> None:
+    async with usm_gateway({"reports": upstream}) as client:
+        response = await client.get("/api/v1/reports/%10%C3%A9x%2Fy")
+    assert response.status_code == 200
+    assert response.json()["path"] == "/api/v1/reports/\x10éx/y"

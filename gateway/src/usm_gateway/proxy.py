@@ -11,7 +11,13 @@ from usm_gateway.identity import Authenticator
 from usm_gateway.ratelimit import RateLimiter
 from usmkit.auth import mint_internal_token
 from usmkit.observability import REQUEST_ID_HEADER
-from usmkit.problems import GatewayTimeout, NotFound, PayloadTooLarge, ServiceUnavailable
+from usmkit.problems import (
+    BadRequest,
+    GatewayTimeout,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 
 HOP_BY_HOP = frozenset(
     {
@@ -90,13 +96,19 @@ async def forward(
         (REQUEST_ID_HEADER, request_id),
         ("x-forwarded-for", client_host),
     ]
-    upstream = client.build_request(
-        request.method,
-        base_url + request.url.path,
-        params=request.url.query,
-        headers=headers,
-        content=body,
-    )
+    # The path as the client sent it (still percent-encoded): decoding it first would turn
+    # an escaped control character into a URL httpx refuses.
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    try:
+        upstream = client.build_request(
+            request.method,
+            base_url + raw_path.decode("latin-1"),
+            params=request.url.query,
+            headers=headers,
+            content=body,
+        )
+    except httpx.InvalidURL as exc:
+        raise BadRequest("The request's path or query cannot be forwarded.") from exc
     try:
         response = await client.send(upstream)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
