@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from usmkit.db import TRANSIENT_ERRORS
@@ -183,6 +184,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         ).to_problem(request.url.path)
         return problem_response(problem, {"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)})
 
+    async def on_database_refusal(request: Request, exc: Exception) -> JSONResponse:
+        # SQLSTATE class 22 ("data exception": a NUL character, a number out of range, ...)
+        # is the input's fault, whatever validation let it through: 422, and nothing stored.
+        sqlstate = str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+        if sqlstate.startswith("22"):
+            problem = UnprocessableContent(
+                "A value cannot be stored (for example a NUL character or a number out of "
+                f"range; SQLSTATE {sqlstate}). Nothing was changed."
+            ).to_problem(request.url.path)
+            return problem_response(problem)
+        return await on_unexpected(request, exc)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"path": request.url.path})
         problem = Problem(
@@ -199,6 +212,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     for transient in TRANSIENT_ERRORS:
         app.add_exception_handler(transient, on_unavailable)
+    app.add_exception_handler(DBAPIError, on_database_refusal)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -103,3 +103,14 @@ async def test_stored_idempotent_answers_are_sealed(usm_service: ServiceFactory)
             "/api/v1/network/cities", json=DURBAN, headers={"Idempotency-Key": "short"}
         )
         assert short.status_code == 422
+
+
+async def test_values_the_database_cannot_store_are_a_422(usm_service: ServiceFactory) -> None:
+    async with usm_service("network") as network, network.client(ADMIN) as client:
+        response = await client.get("/api/v1/network/cities/dur%00ban")
+        nul_in_body = await client.post(
+            "/api/v1/network/cities", json={**DURBAN, "name": "Dur\x00ban"}
+        )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert nul_in_body.status_code == 422
