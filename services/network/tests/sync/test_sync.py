@@ -303,6 +303,11 @@ async def test_peers_are_admin_only_and_their_secret_never_shows(network_nodes: 
             assert own.status_code == 409
             short = await client.post("/api/v1/network/peers", json={**peer, "secret": "short"})
             assert short.status_code == 422
+            control = await client.post(
+                "/api/v1/network/peers",
+                json={**peer, "node_id": "node-c", "base_url": "https://c\x06.example.org"},
+            )
+            assert control.status_code == 422
             for response in (
                 created,
                 await client.get("/api/v1/network/peers"),

@@ -149,7 +149,7 @@ class SyncRunner:
         )
         try:
             response = await client.get(f"{FEED_PATH}?{query}", headers=signed.headers())
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise PeerFailure(f"{target.node_id} unreachable: {type(exc).__name__}") from exc
         if response.status_code != 200:
             raise PeerFailure(f"{target.node_id} answered {response.status_code}")

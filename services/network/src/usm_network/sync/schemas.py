@@ -12,6 +12,10 @@ RECORD_TYPES: list[RecordType] = ["knowledge_item", "city"]
 NodeId = str
 
 
+# Printable ASCII only: a host (with an optional port) and an optional path, no query.
+BASE_URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$"
+
+
 class KnowledgeRecord(BaseModel):
     """A knowledge item as it travels between nodes."""
 
@@ -130,7 +134,7 @@ class PeerCreate(BaseModel):
     )
 
     node_id: NodeId = Field(min_length=2, max_length=100, pattern=SLUG_PATTERN)
-    base_url: str = Field(max_length=500, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    base_url: str = Field(max_length=500, pattern=BASE_URL_PATTERN)
     secret: SecretStr = Field(
         min_length=32, max_length=200, description="Shared HMAC secret; never shown again."
     )
@@ -153,9 +157,7 @@ class PeerUpdate(BaseModel):
         },
     )
 
-    base_url: str | None = Field(
-        default=None, max_length=500, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
-    )
+    base_url: str | None = Field(default=None, max_length=500, pattern=BASE_URL_PATTERN)
     secret: SecretStr | None = Field(
         default=None, min_length=32, max_length=200, description="Rotate the shared secret."
     )
