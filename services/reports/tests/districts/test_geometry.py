@@ -3,6 +3,7 @@ import pytest
 from usm_reports.districts.geometry import (
     InvalidBoundary,
     boundary_contains,
+    bounding_box,
     polygon_contains,
     ring_contains,
     validate_boundary,
@@ -89,3 +90,13 @@ def test_well_formed_boundaries_are_accepted() -> None:
     validate_boundary(None)
     validate_boundary({"type": "Polygon", "coordinates": [SQUARE, HOLE]})
     validate_boundary({"type": "MultiPolygon", "coordinates": [[SQUARE], [HOLE]]})
+
+
+def test_bounding_box_spans_every_polygon() -> None:
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    multi = {
+        "type": "MultiPolygon",
+        "coordinates": [[[[5, -2], [6, -2], [6, -1], [5, -1], [5, -2]]]],
+    }
+    assert bounding_box([square, multi]) == (0, -2, 6, 1)
+    assert bounding_box([]) is None

@@ -115,6 +115,21 @@ async def test_a_point_outside_every_district_is_kept_and_flagged(
         assert outside[0]["district_code"] is None
 
 
+async def test_a_point_far_outside_the_city_is_refused_and_nothing_is_stored(
+    usm_service: ServiceFactory, seed_city: SeedCity
+) -> None:
+    async with usm_service("reports") as reports, reports.client() as anonymous:
+        await seed_city(reports, districts=[CENTRAL, NORTH])
+        johannesburg = {**STREETLIGHT, "latitude": -26.2, "longitude": 28.04}
+        refused = await anonymous.post("/api/v1/reports", json=johannesburg)
+        assert refused.status_code == 422
+        assert {tuple(error["loc"]) for error in refused.json()["errors"]} == {
+            ("body", "latitude"),
+            ("body", "longitude"),
+        }
+        assert await stored_reports(reports) == []
+
+
 async def test_invalid_submissions_are_validation_problems(
     usm_service: ServiceFactory, seed_city: SeedCity
 ) -> None:

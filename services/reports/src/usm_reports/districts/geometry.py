@@ -59,6 +59,25 @@ def boundary_contains(
     )
 
 
+def bounding_box(
+    boundaries: Sequence[Mapping[str, Any]],
+) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) around every position of the boundaries; None for none."""
+    longitudes: list[float] = []
+    latitudes: list[float] = []
+    for boundary in boundaries:
+        polygons = (
+            [boundary["coordinates"]] if boundary["type"] == "Polygon" else boundary["coordinates"]
+        )
+        for polygon in polygons:
+            for ring in polygon:
+                longitudes += [position[0] for position in ring]
+                latitudes += [position[1] for position in ring]
+    if not longitudes:
+        return None
+    return min(longitudes), min(latitudes), max(longitudes), max(latitudes)
+
+
 def validate_boundary(boundary: Mapping[str, Any] | None) -> None:
     """Refuse what `boundary_contains` cannot read, before it is stored."""
     if boundary is None:
