@@ -115,7 +115,8 @@ async def get_idempotency(
         response=response,
         key=idempotency_key,
         scope=scope,
-        body=await request.body(),
+        # Only a keyed request is ever compared with a stored one: skip hashing otherwise.
+        body=await request.body() if idempotency_key is not None else b"",
     )
 
 
