@@ -1,28 +1,51 @@
-"""`make bench`: start the stack on free ports, run every benchmark, print one table."""
+"""`make bench`: start the stack on free ports, run every benchmark, print one table.
+
+`python -m bench [name ...]` runs only the named benchmarks (module names in `BENCHMARKS`).
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import shutil
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from bench import gateway_overhead
-from bench.report import table
+from bench.report import Figure, table
 from usmdev.seed import seed
 from usmdev.stack import Stack, StackLayout
 
+# Each module has `measure(stack: Stack) -> list[Figure]`; the order is the table's order.
+BENCHMARKS = ("gateway_overhead",)
 
-def main() -> None:
+
+class Benchmark(Protocol):
+    def measure(self, stack: Stack) -> list[Figure]: ...
+
+
+def load(name: str) -> Benchmark:
+    if name not in BENCHMARKS:
+        raise SystemExit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    module: Benchmark = importlib.import_module(f"bench.{name}")
+    return module
+
+
+def main(names: list[str]) -> None:
+    chosen = [load(name) for name in names or BENCHMARKS]
     os.environ["USM_GATEWAY_RATE_LIMITS"] = gateway_overhead.LIFTED_LIMITS
     base = Path(tempfile.mkdtemp(prefix="usm-bench-"))
     base.chmod(0o755)
+    figures: list[Figure] = []
     try:
         with Stack(StackLayout.on_free_ports(base)).running() as stack:
             seed(stack.layout.gateway_url)
-            figures = gateway_overhead.measure(stack)
+            for benchmark in chosen:
+                figures.extend(benchmark.measure(stack))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     print(
@@ -33,4 +56,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
