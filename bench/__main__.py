@@ -20,7 +20,8 @@ from bench.report import Figure, table
 from usmdev.seed import seed
 from usmdev.stack import Stack, StackLayout
 
-# Each module has `measure(stack: Stack) -> list[Figure]`; the order is the table's order.
+# What `make bench` runs, in the table's order. Each module in bench/ has
+# `measure(stack: Stack) -> list[Figure]`.
 BENCHMARKS = ("gateway_overhead",)
 
 
@@ -29,9 +30,10 @@ class Benchmark(Protocol):
 
 
 def load(name: str) -> Benchmark:
-    if name not in BENCHMARKS:
-        raise SystemExit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
-    module: Benchmark = importlib.import_module(f"bench.{name}")
+    try:
+        module: Benchmark = importlib.import_module(f"bench.{name}")
+    except ModuleNotFoundError:
+        raise SystemExit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}") from None
     return module
 
 
