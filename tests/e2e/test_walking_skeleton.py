@@ -1,6 +1,8 @@
 """Through the gateway, against real processes: an event crosses every service."""
 
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -9,6 +11,8 @@ from usm_gateway.config import GatewaySettings
 from usm_gateway.identity import mint_dev_token
 from usmdev.stack import Stack
 from usmdev.waiting import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.e2e
 
@@ -150,3 +154,14 @@ async def test_the_merged_openapi_covers_every_service(gateway: httpx.AsyncClien
     spec = (await gateway.get("/openapi.json")).json()
     prefixes = {path.split("/")[3] for path in spec["paths"] if path.startswith("/api/v1/")}
     assert {"indicators", "reports", "appraisals", "network", "admin"} <= prefixes
+    assert any(path.startswith("/open311/v2/") for path in spec["paths"])
+    assert set(spec["components"]["securitySchemes"]) == {"apiKey", "bearer", "open311ApiKey"}
+    # Every operation says how to call it: anonymous allowed ({}), or which scopes it needs.
+    operations = [op for ops in spec["paths"].values() for op in ops.values()]
+    scoped = [op for op in operations if "x-usm-scopes" in op]
+    assert scoped and all({"apiKey": []} in op["security"] for op in scoped)
+    public = spec["paths"]["/api/v1/network/cities"]["get"]
+    assert public["security"][0] == {} and "x-usm-scopes" not in public
+    # Served and contract are the same document (services up = code as checked in).
+    contract = json.loads((ROOT / "contracts" / "openapi" / "gateway.json").read_text())
+    assert spec == contract

@@ -8,16 +8,15 @@ reads of another city's data.
 
 import importlib
 import uuid
-from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, iter_route_contexts
 
 from usmdev.catalog import SERVICE_SPECS
 from usmdev.pytest_plugin import ServiceFactory, principal
-from usmkit.auth import ROLE_SCOPES, RequireScope, public_principal
+from usmkit.auth import ROLE_SCOPES
+from usmkit.policy import Route, policy_of
+from usmkit.policy import routes_of as all_routes
 
 OWN_CITY, OTHER_CITY = "durban", "cape-town"
 SERVICES = [spec.name for spec in SERVICE_SPECS]
@@ -29,45 +28,8 @@ OTHERWISE_GUARDED = {
 }
 
 
-@dataclass(frozen=True)
-class Policy:
-    scopes: frozenset[str]
-    public: bool
-
-
-def policy_of(dependant: Dependant) -> Policy:
-    scopes: set[str] = set()
-    public = False
-    stack = list(dependant.dependencies)
-    while stack:
-        dependency = stack.pop()
-        if isinstance(dependency.call, RequireScope):
-            scopes.add(dependency.call.scope)
-        if dependency.call is public_principal:
-            public = True
-        stack.extend(dependency.dependencies)
-    return Policy(frozenset(scopes), public)
-
-
-@dataclass(frozen=True)
-class Route:
-    """A route as served (prefixes applied) with the APIRoute that declares it."""
-
-    path: str
-    methods: frozenset[str]
-    api_route: APIRoute
-
-    @property
-    def dependant(self) -> Dependant:
-        return self.api_route.dependant
-
-
 def routes_of(app: FastAPI) -> list[Route]:
-    return [
-        Route(str(context.path_format), frozenset(context.methods or ()), context.original_route)
-        for context in iter_route_contexts(app.routes)
-        if isinstance(context.original_route, APIRoute) and context.path not in UNGUARDED
-    ]
+    return [route for route in all_routes(app) if route.path not in UNGUARDED]
 
 
 def app_for(service: str) -> FastAPI:
@@ -108,9 +70,7 @@ def test_every_route_declares_a_policy(service: str) -> None:
     undeclared = [
         f"{sorted(route.methods)} {route.path}"
         for route in routes_of(app_for(service))
-        if not (policy := policy_of(route.dependant)).scopes
-        and not policy.public
-        and route.path not in OTHERWISE_GUARDED
+        if not policy_of(route.dependant).declared and route.path not in OTHERWISE_GUARDED
     ]
     assert undeclared == [], "declare `PublicDep` or `require_scope(...)` on these routes"
 

@@ -19,13 +19,13 @@ from usm_gateway.keys.repository import ApiKeyRepository
 from usm_gateway.models import ApiKey
 from usmkit.auth import ROLE_SCOPES, Principal, scopes_for
 from usmkit.db import Database
+from usmkit.policy import OPEN311_PREFIX
 from usmkit.problems import Unauthorized
 
 DEV_ISSUER = "usm-dev"
 DEV_AUDIENCE = "usm"
 DEV_TOKEN_TTL_S = 12 * 3600
 KEY_TOUCH_INTERVAL_S = 60.0
-OPEN311_PREFIX = "/open311/"
 
 
 def mint_dev_token(*, secret: str, subject: str, roles: list[str], cities: list[str]) -> str:

@@ -18,7 +18,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usm_gateway import SERVICE_NAME
 from usm_gateway.config import GatewaySettings
-from usm_gateway.identity import OPEN311_PREFIX
 from usm_gateway.keys.endpoints import router as keys_router
 from usm_gateway.openapi import merge_specs
 from usm_gateway.proxy import forward
@@ -27,6 +26,7 @@ from usmkit.app import operation_id
 from usmkit.auth import ROLE_SCOPES
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
 from usmkit.open311 import Open311Error, format_of_path, render_error
+from usmkit.policy import OPEN311_PREFIX, security_openapi
 from usmkit.problems import (
     ProblemError,
     install_problem_handlers,
@@ -130,6 +130,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_open311_errors(app)
     problem_openapi(app)
+    security_openapi(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from usm_gateway.config import GatewaySettings
+from usmkit.policy import SECURITY_SCHEMES
 
 
 def merge_specs(
@@ -25,9 +26,7 @@ def merge_specs(
         merged["paths"].update(spec.get("paths", {}))
         merged["components"]["schemas"].update(spec.get("components", {}).get("schemas", {}))
         merged["tags"].append({"name": name, "description": spec.get("info", {}).get("title", "")})
-    merged["components"]["securitySchemes"] = {
-        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-    }
+    merged["components"]["securitySchemes"] = SECURITY_SCHEMES
     return merged
 
 

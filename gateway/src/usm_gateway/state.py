@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -15,7 +15,7 @@ from usm_gateway.identity import Authenticator
 from usm_gateway.openapi import MergedOpenAPI
 from usm_gateway.proxy import new_client
 from usm_gateway.ratelimit import RateLimiter
-from usmkit.auth import Principal
+from usmkit.auth import Principal, ScopeRequirement
 from usmkit.db import Database
 from usmkit.events.kafka import ProducerHolder
 from usmkit.problems import Forbidden
@@ -71,13 +71,13 @@ async def get_caller(request: Request, gateway: GatewayDep) -> Principal:
     return principal
 
 
-def require_gateway_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
-    async def dependency(principal: Annotated[Principal, Depends(get_caller)]) -> Principal:
-        if not principal.has_scope(scope):
-            raise Forbidden(f"This needs the scope {scope!r}.")
+class RequireGatewayScope(ScopeRequirement):
+    """`require_scope` for the gateway's own routes, whose callers it authenticates itself."""
+
+    async def __call__(self, principal: Annotated[Principal, Depends(get_caller)]) -> Principal:
+        if not principal.has_scope(self.scope):
+            raise Forbidden(f"This needs the scope {self.scope!r}.")
         return principal
 
-    return dependency
 
-
-AdminDep = Annotated[Principal, Depends(require_gateway_scope("platform:admin"))]
+AdminDep = Annotated[Principal, Depends(RequireGatewayScope("platform:admin"))]

@@ -16,8 +16,10 @@ def openapi_documents() -> dict[str, dict[str, Any]]:
         module = importlib.import_module(f"{spec.package}.main")
         documents[spec.name] = module.create_app().openapi()
     from usm_gateway.main import create_app as create_gateway
+    from usm_gateway.openapi import merge_specs
 
-    documents["gateway"] = create_gateway().openapi()
+    # What the gateway serves at /openapi.json: its own routes and every service's.
+    documents["gateway"] = merge_specs(create_gateway().openapi(), documents)
     return documents
 
 

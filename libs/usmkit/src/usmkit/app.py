@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
+from usmkit.policy import security_openapi
 from usmkit.problems import install_problem_handlers, problem_openapi
 from usmkit.runtime import RuntimeDep, ServiceRuntime, lifespan_for
 
@@ -74,6 +75,7 @@ def create_service_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
     problem_openapi(app)
+    security_openapi(app)
     app.add_middleware(RequestContextMiddleware, service=runtime.service_name)
     app.include_router(health_router())
     for router in routers:

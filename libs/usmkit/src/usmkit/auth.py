@@ -151,12 +151,16 @@ async def get_principal(request: Request) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-class RequireScope:
-    """A dependency that refuses principals without `scope`; the authorization matrix test
-    reads `scope` from it to know each route's policy."""
+class ScopeRequirement:
+    """Base of dependencies that refuse principals without `scope`: `usmkit.policy` reads
+    `scope` from them to know each route's policy (OpenAPI security, authorization matrix)."""
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
+
+
+class RequireScope(ScopeRequirement):
+    """Refuses principals (from the internal token) without `scope`."""
 
     async def __call__(self, principal: PrincipalDep) -> Principal:
         if not principal.has_scope(self.scope):
