@@ -133,3 +133,64 @@ async def test_only_platform_admins_manage_keys(upstream: str, usm_gateway: Gate
         city_admin = await client.post("/api/v1/admin/clients", json={"name": "x"}, headers=analyst)
     assert anonymous.status_code == 403
     assert city_admin.status_code == 403
+
+
+async def test_admin_posts_are_idempotent(upstream: str, usm_gateway: GatewayFactory) -> None:
+    async with usm_gateway({"reports": upstream}) as client:
+        retry = {**ADMIN, "Idempotency-Key": "client-0b7f3c7e-retry"}
+        first_client = await client.post("/api/v1/admin/clients", json={"name": "p"}, headers=retry)
+        again_client = await client.post("/api/v1/admin/clients", json={"name": "p"}, headers=retry)
+        client_id = first_client.json()["id"]
+        grants = {"client_id": client_id, "scopes": ["public:read"], "cities": ["durban"]}
+        retry = {**ADMIN, "Idempotency-Key": "key-6c1d0d2a-issue-retry"}
+        first_key = await client.post("/api/v1/admin/keys", json=grants, headers=retry)
+        again_key = await client.post("/api/v1/admin/keys", json=grants, headers=retry)
+        other_body = await client.post(
+            "/api/v1/admin/keys", json={**grants, "cities": ["cape-town"]}, headers=retry
+        )
+        rotate = f"/api/v1/admin/keys/{first_key.json()['id']}/rotate"
+        retry = {**ADMIN, "Idempotency-Key": "rotate-91e2b7d4-retry"}
+        first_rotation = await client.post(rotate, headers=retry)
+        again_rotation = await client.post(rotate, headers=retry)
+        keys = (await client.get("/api/v1/admin/keys", headers=ADMIN)).json()["items"]
+        rotated_works = await client.get(
+            "/api/v1/reports/x", headers={"X-API-Key": first_rotation.json()["key"]}
+        )
+    assert (first_client.status_code, again_client.status_code) == (201, 201)
+    assert again_client.json() == first_client.json()
+    assert again_client.headers["idempotent-replayed"] == "true"
+    # The secret is shown again only to the retry that carries the same Idempotency-Key.
+    assert again_key.json() == first_key.json()
+    assert other_body.status_code == 422
+    assert again_rotation.json() == first_rotation.json()
+    assert first_rotation.json()["key"] != first_key.json()["key"]
+    assert len(keys) == 2  # the issued key (revoked by its rotation) and its one replacement
+    assert rotated_works.status_code == 200
+
+
+async def test_keys_act_only_in_their_open311_jurisdictions(
+    upstream: str, usm_gateway: GatewayFactory
+) -> None:
+    async with usm_gateway({"reports": upstream}) as client:
+        key = str((await new_key(client))["key"])
+        own = await client.get(f"/open311/v2/services.json?jurisdiction_id=durban&api_key={key}")
+        other = await client.get(
+            f"/open311/v2/services.json?jurisdiction_id=ciudad-juarez&api_key={key}"
+        )
+        form_post = await client.post(
+            "/open311/v2/requests.json",
+            data={"api_key": key, "jurisdiction_id": "ciudad-juarez", "service_code": "x"},
+        )
+        json_post = await client.post(
+            "/open311/v2/requests.json",
+            json={"jurisdiction_id": "ciudad-juarez", "service_code": "x"},
+            headers={"X-API-Key": key},
+        )
+        own_post = await client.post(
+            "/open311/v2/requests.json",
+            data={"api_key": key, "jurisdiction_id": "durban", "service_code": "x"},
+        )
+    assert own.status_code == 200 and own_post.status_code == 200
+    for refused in (other, form_post, json_post):
+        assert refused.status_code == 403
+        assert "ciudad-juarez" in refused.json()[0]["description"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import jwt
@@ -20,7 +22,7 @@ from usm_gateway.models import ApiKey
 from usmkit.auth import ROLE_SCOPES, Principal, scopes_for
 from usmkit.db import Database
 from usmkit.policy import OPEN311_PREFIX
-from usmkit.problems import Unauthorized
+from usmkit.problems import Forbidden, Unauthorized
 
 DEV_ISSUER = "usm-dev"
 DEV_AUDIENCE = "usm"
@@ -140,7 +142,10 @@ class Authenticator:
             api_key = request.query_params.get("api_key") or _form_field(request, body, "api_key")
         authorization = request.headers.get("authorization")
         if api_key is not None:
-            return await self._from_api_key(api_key, request_id)
+            principal = await self._from_api_key(api_key, request_id)
+            if request.url.path.startswith(OPEN311_PREFIX):
+                _check_jurisdiction(principal, request, body)
+            return principal
         if authorization is not None:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token:
@@ -257,9 +262,25 @@ class Authenticator:
 
 
 def _form_field(request: Request, body: bytes, name: str) -> str | None:
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return None
-    from urllib.parse import parse_qs
+    """A field of an Open311 POST body, form-encoded (as the spec says) or JSON."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        values = parse_qs(body.decode("utf-8", errors="replace")).get(name)
+        return values[0] if values else None
+    if content_type.startswith("application/json"):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return None  # the service answers the malformed body
+        value = document.get(name) if isinstance(document, dict) else None
+        return value if isinstance(value, str) else None
+    return None
 
-    values = parse_qs(body.decode("utf-8", errors="replace")).get(name)
-    return values[0] if values else None
+
+def _check_jurisdiction(principal: Principal, request: Request, body: bytes) -> None:
+    """An API key acts only in its cities; on Open311 paths the city is `jurisdiction_id`."""
+    jurisdiction = request.query_params.get("jurisdiction_id") or _form_field(
+        request, body, "jurisdiction_id"
+    )
+    if jurisdiction is not None and not principal.acts_in(jurisdiction):
+        raise Forbidden(f"This API key may not act in the jurisdiction {jurisdiction!r}.")

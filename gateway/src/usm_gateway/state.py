@@ -7,17 +7,19 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import httpx
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_gateway.config import GatewaySettings
 from usm_gateway.identity import Authenticator
+from usm_gateway.models import idempotency_keys
 from usm_gateway.openapi import MergedOpenAPI
 from usm_gateway.proxy import new_client
 from usm_gateway.ratelimit import RateLimiter
 from usmkit.auth import Principal, ScopeRequirement
 from usmkit.db import Database
 from usmkit.events.kafka import ProducerHolder
+from usmkit.idempotency import Idempotency, IdempotencyKeyHeader, idempotency_for
 from usmkit.problems import Forbidden
 
 
@@ -81,3 +83,15 @@ class RequireGatewayScope(ScopeRequirement):
 
 
 AdminDep = Annotated[Principal, Depends(RequireGatewayScope("platform:admin"))]
+
+
+async def get_idempotency(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(get_caller)],
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Idempotency:
+    return await idempotency_for(request, response, principal, idempotency_key, idempotency_keys)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

@@ -12,7 +12,8 @@ from usm_gateway.keys.schemas import (
     ApiKeyIssued,
     ApiKeyRead,
 )
-from usm_gateway.state import AdminDep, GatewayDep, SessionDep
+from usm_gateway.models import ApiKey
+from usm_gateway.state import AdminDep, GatewayDep, IdempotencyDep, SessionDep
 from usmkit.pagination import Page, PageParamsDep, split_page
 from usmkit.problems import PROBLEM_RESPONSES
 
@@ -21,11 +22,15 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=PROBLEM_RES
 
 @router.post("/clients", response_model=ApiClientRead, status_code=status.HTTP_201_CREATED)
 async def create_client(
-    client_in: ApiClientCreate, session: SessionDep, admin: AdminDep
+    client_in: ApiClientCreate, session: SessionDep, admin: AdminDep, idempotency: IdempotencyDep
 ) -> ApiClientRead:
     """Register an API client (a portal or a partner deployment)."""
-    client = await service.create_client(session=session, client_in=client_in)
-    return ApiClientRead.model_validate(client)
+
+    async def write() -> ApiClientRead:
+        client = await service.create_client(session=session, client_in=client_in)
+        return ApiClientRead.model_validate(client)
+
+    return await idempotency.run(session, ApiClientRead, write)
 
 
 @router.get("/clients", response_model=Page[ApiClientRead])
@@ -41,12 +46,17 @@ async def list_clients(
 
 
 @router.post("/keys", response_model=ApiKeyIssued, status_code=status.HTTP_201_CREATED)
-async def issue_key(key_in: ApiKeyCreate, session: SessionDep, admin: AdminDep) -> ApiKeyIssued:
-    """Issue a key with scopes, cities and an expiry. The secret is shown only in this answer."""
-    key, secret = await service.issue_key(session=session, key_in=key_in)
-    return ApiKeyIssued.model_validate(
-        {**ApiKeyRead.model_validate(key).model_dump(), "key": secret}
-    )
+async def issue_key(
+    key_in: ApiKeyCreate, session: SessionDep, admin: AdminDep, idempotency: IdempotencyDep
+) -> ApiKeyIssued:
+    """Issue a key with scopes, cities and an expiry. The secret is shown only in this answer
+    (and in its replay to a retry with the same `Idempotency-Key`, sealed with that key)."""
+
+    async def write() -> ApiKeyIssued:
+        key, secret = await service.issue_key(session=session, key_in=key_in)
+        return issued(key, secret)
+
+    return await idempotency.run(session, ApiKeyIssued, write)
 
 
 @router.get("/keys", response_model=Page[ApiKeyRead])
@@ -68,11 +78,24 @@ async def list_keys(
 
 @router.post("/keys/{key_id}/rotate", response_model=ApiKeyIssued, status_code=201)
 async def rotate_key(
-    key_id: uuid.UUID, session: SessionDep, admin: AdminDep, gateway: GatewayDep
+    key_id: uuid.UUID,
+    session: SessionDep,
+    admin: AdminDep,
+    gateway: GatewayDep,
+    idempotency: IdempotencyDep,
 ) -> ApiKeyIssued:
-    """Replace a key by a new one with the same grants; the old one stops working."""
-    old_prefix, key, secret = await service.rotate_key(session=session, key_id=key_id)
-    gateway.authenticator.forget(old_prefix)
+    """Replace a key by a new one with the same grants; the old one stops working. A retry
+    with the same `Idempotency-Key` gets the same new key instead of rotating again."""
+
+    async def write() -> ApiKeyIssued:
+        old_prefix, key, secret = await service.rotate_key(session=session, key_id=key_id)
+        gateway.authenticator.forget(old_prefix)
+        return issued(key, secret)
+
+    return await idempotency.run(session, ApiKeyIssued, write)
+
+
+def issued(key: ApiKey, secret: str) -> ApiKeyIssued:
     return ApiKeyIssued.model_validate(
         {**ApiKeyRead.model_validate(key).model_dump(), "key": secret}
     )

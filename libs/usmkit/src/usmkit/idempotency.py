@@ -12,11 +12,11 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usmkit.auth import PrincipalDep
+from usmkit.auth import Principal, PrincipalDep
 from usmkit.problems import Conflict, UnprocessableContent
 
 M = TypeVar("M", bound=BaseModel)
@@ -29,9 +29,9 @@ class Idempotency:
     """Runs a write once per (caller, route, key); later calls get the stored answer."""
 
     def __init__(
-        self, *, request: Request, response: Response, key: str | None, scope: str, body: bytes
+        self, *, table: Table, response: Response, key: str | None, scope: str, body: bytes
     ) -> None:
-        self.table = request.app.state.runtime.tables.idempotency_keys
+        self.table = table
         self.response = response
         self.key = key
         self.scope = scope
@@ -92,32 +92,43 @@ class Idempotency:
         return result
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        min_length=16,
+        max_length=200,
+        description=(
+            "Repeat a POST safely: the same key returns the first result. Use an "
+            "unguessable value such as a UUID: for anonymous callers the key is the only "
+            "thing that ties a retry to the first request."
+        ),
+    ),
+]
+
+
+async def idempotency_for(
+    request: Request, response: Response, principal: Principal, key: str | None, table: Table
+) -> Idempotency:
+    """The Idempotency of one request: keys are scoped to the caller and the route."""
+    scope = f"{principal.client_id or principal.subject}:{request.method}:{request.url.path}"
+    return Idempotency(
+        table=table,
+        response=response,
+        key=key,
+        scope=scope,
+        # Only a keyed request is ever compared with a stored one: skip hashing otherwise.
+        body=await request.body() if key is not None else b"",
+    )
+
+
 async def get_idempotency(
     request: Request,
     response: Response,
     principal: PrincipalDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            min_length=16,
-            max_length=200,
-            description=(
-                "Repeat a POST safely: the same key returns the first result. Use an "
-                "unguessable value such as a UUID: for anonymous callers the key is the only "
-                "thing that ties a retry to the first request."
-            ),
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Idempotency:
-    scope = f"{principal.client_id or principal.subject}:{request.method}:{request.url.path}"
-    return Idempotency(
-        request=request,
-        response=response,
-        key=idempotency_key,
-        scope=scope,
-        # Only a keyed request is ever compared with a stored one: skip hashing otherwise.
-        body=await request.body() if idempotency_key is not None else b"",
-    )
+    table = request.app.state.runtime.tables.idempotency_keys
+    return await idempotency_for(request, response, principal, idempotency_key, table)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

@@ -61,11 +61,18 @@ def define_kit_tables(metadata: MetaData) -> KitTables:
         Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         PrimaryKeyConstraint("consumer", "event_id"),
     )
+    return KitTables(
+        outbox=outbox, inbox=inbox, idempotency_keys=define_idempotency_table(metadata)
+    )
+
+
+def define_idempotency_table(metadata: MetaData) -> Table:
+    """Stored answers of `Idempotency-Key` requests (see usmkit.idempotency)."""
     # Neither the key nor the response is stored in the clear: the row is found by the key's
     # hash and the response is sealed with a key derived from the Idempotency-Key itself, so
     # only a caller presenting the key can read it (responses may hold secrets such as
     # tracking codes).
-    idempotency_keys = Table(
+    return Table(
         "idempotency_keys",
         metadata,
         Column("scope", String(300), nullable=False),
@@ -75,7 +82,6 @@ def define_kit_tables(metadata: MetaData) -> KitTables:
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         PrimaryKeyConstraint("scope", "key_hash"),
     )
-    return KitTables(outbox=outbox, inbox=inbox, idempotency_keys=idempotency_keys)
 
 
 def create_kit_tables(connection: Connection) -> None:
