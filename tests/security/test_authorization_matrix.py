@@ -2,12 +2,15 @@
 
 A route's policy is read from its dependencies: `require_scope(...)` (scoped) or `PublicDep`
 (public). A route with neither fails here, so no route can be added without a decision.
-Behaviour is then checked for every role of ROLE_SCOPES against every scoped route, and for
-reads of another city's data.
+Behaviour is then checked for every role of ROLE_SCOPES against every scoped route, for
+reads of another city's data, and for writes into another city (with the operation's
+documented example body, so the request is valid but for its city).
 """
 
 import importlib
+import re
 import uuid
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -37,15 +40,33 @@ def app_for(service: str) -> FastAPI:
     return app
 
 
-def concrete_path(route: Route, city: str) -> str:
+SAMPLE = {"period": "2026", "code": "SAMPLE_CODE"}
+CANDIDATES = ("2026", "sample", "SAMPLE_CODE")
+
+
+def well_formed(spec: dict[str, Any], route: Route, name: str) -> str:
+    """A value the path parameter's schema accepts (a uuid unless its pattern says else)."""
+    operations = spec["paths"].get(route.path, {}).values()
+    schemas = [
+        param.get("schema", {})
+        for operation in operations
+        for param in operation.get("parameters", [])
+        if param["name"] == name and param["in"] == "path"
+    ]
+    pattern = next((schema["pattern"] for schema in schemas if "pattern" in schema), None)
+    if pattern is None:
+        return str(uuid.uuid4())
+    return next(value for value in CANDIDATES if re.search(pattern, value))
+
+
+def concrete_path(spec: dict[str, Any], route: Route, city: str) -> str:
+    """The route's path with the city and a well-formed value for every other parameter,
+    so that validation passes and the policy decides."""
     path = route.path
     for param in route.dependant.path_params:
-        value = city if param.name in ("city", "slug") else str(uuid.uuid4())
+        value = city if param.name in ("city", "slug") else well_formed(spec, route, param.name)
         path = path.replace("{" + param.name + "}", value)
     return path
-
-
-SAMPLE_QUERY = {"period": "2026"}
 
 
 def city_query(route: Route, city: str) -> dict[str, str]:
@@ -55,7 +76,7 @@ def city_query(route: Route, city: str) -> dict[str, str]:
         if param.name == "city":
             query["city"] = city
         elif param.field_info.is_required():
-            query[param.name] = SAMPLE_QUERY.get(param.name, "x")
+            query[param.name] = SAMPLE.get(param.name, "x")
     return query
 
 
@@ -81,6 +102,7 @@ async def test_scoped_routes_follow_the_role_table(
 ) -> None:
     failures: list[str] = []
     async with usm_service(service) as harness:
+        spec = harness.app.openapi()
         for route in routes_of(harness.app):
             policy = policy_of(route.dependant)
             if not policy.scopes:
@@ -91,7 +113,7 @@ async def test_scoped_routes_follow_the_role_table(
                 async with harness.client(principal([role], [OWN_CITY])) as client:
                     response = await client.request(
                         method,
-                        concrete_path(route, OWN_CITY),
+                        concrete_path(spec, route, OWN_CITY),
                         params=city_query(route, OWN_CITY),
                         json={} if method in ("POST", "PUT", "PATCH") else None,
                     )
@@ -107,6 +129,7 @@ async def test_reads_of_another_citys_private_data_are_refused(
 ) -> None:
     failures: list[str] = []
     async with usm_service(service) as harness:
+        spec = harness.app.openapi()
         for route in routes_of(harness.app):
             policy = policy_of(route.dependant)
             if "GET" not in route.methods or not policy.scopes or not names_city(route):
@@ -114,8 +137,62 @@ async def test_reads_of_another_citys_private_data_are_refused(
             roles = [role for role, granted in ROLE_SCOPES.items() if policy.scopes <= granted]
             async with harness.client(principal(roles, [OTHER_CITY])) as client:
                 response = await client.get(
-                    concrete_path(route, OWN_CITY), params=city_query(route, OWN_CITY)
+                    concrete_path(spec, route, OWN_CITY), params=city_query(route, OWN_CITY)
                 )
             if response.status_code not in (403, 404):
                 failures.append(f"GET {route.path} -> {response.status_code}")
+    assert failures == []
+
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def example_body(spec: dict[str, Any], route: Route, method: str) -> tuple[bool, Any]:
+    """(has a JSON body, its documented example with `city` set to OWN_CITY)."""
+    operation = spec["paths"].get(route.path, {}).get(method.lower(), {})
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return False, None
+    schema = content.get("schema", {})
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    examples = schema.get("examples") or [
+        example["value"] for example in content.get("examples", {}).values()
+    ]
+    example = examples[0] if examples else None
+    if isinstance(example, dict) and "city" in example:
+        example = {**example, "city": OWN_CITY}
+    return True, example
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_writes_into_another_city_are_refused(
+    service: str, usm_service: ServiceFactory
+) -> None:
+    failures: list[str] = []
+    async with usm_service(service) as harness:
+        spec = harness.app.openapi()
+        for route in routes_of(harness.app):
+            policy = policy_of(route.dependant)
+            for method in sorted(route.methods & WRITES):
+                has_body, body = example_body(spec, route, method)
+                city_in_body = isinstance(body, dict) and "city" in body
+                # Intake (scopes every caller has) is open in every city by design.
+                open_to_all = policy.scopes <= ROLE_SCOPES["public"]
+                if open_to_all or not policy.scopes or not (names_city(route) or city_in_body):
+                    continue
+                if has_body and body is None:
+                    failures.append(f"{method} {route.path}: no example body to send")
+                    continue
+                roles = [role for role, granted in ROLE_SCOPES.items() if policy.scopes <= granted]
+                async with harness.client(principal(roles, [OTHER_CITY])) as client:
+                    response = await client.request(
+                        method,
+                        concrete_path(spec, route, OWN_CITY),
+                        params=city_query(route, OWN_CITY),
+                        json=body,
+                        headers={"If-Match": '"0"'},
+                    )
+                if response.status_code not in (403, 404):
+                    failures.append(f"{method} {route.path} -> {response.status_code}")
     assert failures == []
