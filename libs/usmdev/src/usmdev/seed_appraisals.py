@@ -1,5 +1,6 @@
-"""Demo data of the appraisals service: a Durban Working Group, its members and a session,
-a finalized appraisal and an active Human Security Plan with some progress.
+"""Demo data of the appraisals service: Durban's default appraisal template, a Working Group,
+its members and a session, a finalized appraisal made from the template and an active Human
+Security Plan with some progress.
 
 Everything is posted through the gateway with fixed Idempotency-Keys, so a second run
 replays the first answers and changes nothing. The people are fictional.
@@ -54,6 +55,40 @@ MEMBERS: list[dict[str, Any]] = [
     {"name": "Thabo Mthembu", "sector": "academia"},
 ]
 
+LEVELS = ["very low", "low", "medium", "high", "very high"]
+# The seven dimensions of human security (UNDP 1994), each with prompts for the group.
+TEMPLATE: dict[str, Any] = {
+    "name": "Neighbourhood human security appraisal",
+    "description": "The standard structure: one section per dimension of human security.",
+    "language": "en",
+    "sections": [
+        {
+            "dimension": dimension,
+            "title": title,
+            "prompts": [
+                f"What threatens people's {title.lower()} here, and where?",
+                "Who is hurt most by it?",
+                "What protects people now, and what can they do themselves?",
+            ],
+        }
+        for dimension, title in (
+            ("economic", "Economic security"),
+            ("food", "Food security"),
+            ("health", "Health security"),
+            ("environmental", "Environmental security"),
+            ("personal", "Personal security"),
+            ("community", "Community security"),
+            ("political", "Political security"),
+        )
+    ],
+    "default_affected_groups": ["women", "youth", "older people", "people with disabilities"],
+    "scales": {
+        "severity": LEVELS,
+        "likelihood": ["rare", "unlikely", "possible", "likely", "almost certain"],
+        "strength": LEVELS,
+    },
+}
+
 APPRAISAL: dict[str, Any] = {
     "title": "Central and North appraisal, first quarter 2026",
     "districts": ["DBN-CENTRAL", "DBN-NORTH"],
@@ -66,7 +101,7 @@ APPRAISAL: dict[str, Any] = {
             "severity": 4,
             "likelihood": 4,
             "trend": "worsening",
-            "evidence": {"indicator_codes": ["ISO37120-13.2"]},
+            "evidence": {"indicator_codes": ["SDG_16_1_1"]},
         },
         {
             "dimension": "economic",
@@ -142,10 +177,11 @@ def seed_appraisals(client: httpx.Client) -> None:
         "seed-appraisals-session-1",
     )
 
+    template = _post(client, f"{BASE}/appraisal-templates", TEMPLATE, "seed-appraisals-template-1")
     appraisal = _post(
         client,
         f"{BASE}/appraisals",
-        {"working_group_id": group_id, **APPRAISAL},
+        {"working_group_id": group_id, "template_id": template["id"], **APPRAISAL},
         "seed-appraisals-appraisal-1",
     )
     appraisal_path = f"{BASE}/appraisals/{appraisal['id']}"
@@ -183,7 +219,7 @@ def seed_appraisals(client: httpx.Client) -> None:
             "end_date": "2026-08-31",
             "budget": "450000.00",
             "currency": "ZAR",
-            "indicators": [{"code": "ISO37120-13.2", "baseline": 41.0, "target": 30.0}],
+            "indicators": [{"code": "SDG_16_1_1", "baseline": 41.0, "target": 30.0}],
         },
         "seed-appraisals-plan-1-action-1",
     )

@@ -9,6 +9,8 @@ from usm_appraisals.events.handlers import SUBSCRIPTION
 from usm_appraisals.lessons.endpoints import router as lessons_router
 from usm_appraisals.models import kit_tables
 from usm_appraisals.plans.endpoints import router as plans_router
+from usm_appraisals.signals.endpoints import router as signals_router
+from usm_appraisals.templates.endpoints import router as templates_router
 from usm_appraisals.working_groups.endpoints import city_router as city_statistics_router
 from usm_appraisals.working_groups.endpoints import router as working_groups_router
 from usmkit.app import create_service_app
@@ -34,5 +36,7 @@ def create_app(settings: AppraisalsSettings | None = None) -> FastAPI:
             city_statistics_router,
             appraisals_router,
             plans_router,
+            signals_router,
+            templates_router,
         ],
     )

@@ -18,7 +18,7 @@ INSECURITY = {
     "severity": 4,
     "likelihood": 5,
     "trend": "worsening",
-    "evidence": {"indicator_codes": ["ISO37120-13.2", "SDG-16.1.4"]},
+    "evidence": {"indicator_codes": ["SDG_16_1_1", "SDG_16_1_4"]},
 }
 PRIORITIES = [
     {"rank": 2, "dimension": "personal", "title": "Safe taxi rank at night", "votes": 17},

@@ -13,7 +13,7 @@ FACILITATOR = principal(["wg_facilitator"], ["durban"], subject="facilitator")
 MEMBER = principal(["wg_member"], ["durban"], subject="member")
 ELSEWHERE = principal(["wg_facilitator"], ["cape-town"], subject="elsewhere")
 PLAN = {"title": "Inanda Human Security Plan", "summary": "Safer routes and youth work."}
-LIGHTING_TARGET = {"code": "ISO37120-13.2", "baseline": 41.0, "target": 30.0, "unit": "per 100000"}
+LIGHTING_TARGET = {"code": "SDG_16_1_1", "baseline": 41.0, "target": 30.0, "unit": "per 100000"}
 
 
 async def finalized_appraisal(client: httpx.AsyncClient) -> str:
@@ -213,7 +213,7 @@ async def test_plan_lifecycle_targets_and_worked_roll_up(appraisals: ServiceHarn
     assert published["indicator_targets"] == [
         {
             "action_id": a1,
-            "indicator_code": "ISO37120-13.2",
+            "indicator_code": "SDG_16_1_1",
             "districts": ["DBN-INANDA"],
             "baseline": 41.0,
             "target": 30.0,
@@ -296,6 +296,17 @@ async def test_bad_input_gets_a_clear_4xx_and_stores_nothing(appraisals: Service
         assert (changed.json()["title"], changed.json()["budget"]) == ("Y", "250.50")
         stale = await client.patch(child_url, json={"title": "Z"}, headers={"If-Match": '"1"'})
         assert stale.status_code == 412
+        # A parent's new dates must still contain its children's (2026-02-01 to 2026-09-30).
+        objective_url = f"{items}/{objective}"
+        for change, message in (
+            ({"end_date": "2026-08-31"}, "end_date is before that of 'Y'"),
+            ({"start_date": "2026-03-01"}, "start_date is after that of 'Y'"),
+        ):
+            refused = await client.patch(objective_url, json=change, headers={"If-Match": '"1"'})
+            assert refused.status_code == 422, (change, refused.text)
+            assert refused.json()["errors"][0]["msg"].startswith(message)
+        unchanged = (await client.get(objective_url)).json()
+        assert (unchanged["start_date"], unchanged["end_date"]) == ("2026-01-01", "2026-12-31")
 
         correction = await client.post(
             f"{APPRAISALS}/{appraisal_id}/corrections", json={"reason": "Recount"}

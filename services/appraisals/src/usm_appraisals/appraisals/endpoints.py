@@ -2,8 +2,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import HTMLResponse
 
 from usm_appraisals.appraisals import service
+from usm_appraisals.appraisals.exports import SummaryLanguage, render_summary_html
 from usm_appraisals.appraisals.repository import AppraisalRepository
 from usm_appraisals.appraisals.schemas import (
     AppraisalCreate,
@@ -109,6 +111,31 @@ async def get_appraisal(
     appraisal = await service.get_appraisal(session=session, city=city, appraisal_id=appraisal_id)
     response.headers["ETag"] = etag_for(appraisal.version)
     return AppraisalRead.model_validate(appraisal)
+
+
+@router.get(
+    "/{appraisal_id}/summary.html",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}}, **problem_responses(NOT_FOUND)},
+)
+async def appraisal_summary(
+    city: CityPath,
+    appraisal_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    language: Annotated[
+        SummaryLanguage,
+        Query(alias="lang", description="Language of the labels (the findings are as written)."),
+    ] = "en",
+) -> HTMLResponse:
+    """The appraisal as a printable summary: insecurities ranked by severity times likelihood,
+    root causes, capacities and the priorities as the group ranked them.
+
+    Everything the group wrote is HTML-escaped; who drafted or finalized it is not shown.
+    """
+    require_city(principal, city)
+    appraisal = await service.get_appraisal(session=session, city=city, appraisal_id=appraisal_id)
+    return HTMLResponse(render_summary_html(AppraisalRead.model_validate(appraisal), language))
 
 
 @router.patch(

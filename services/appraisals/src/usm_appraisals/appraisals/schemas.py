@@ -12,9 +12,8 @@ Dimension = Literal[
     "economic", "food", "health", "environmental", "personal", "community", "political"
 ]
 Trend = Literal["improving", "stable", "worsening"]
-IndicatorCode = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", max_length=100)
-]
+# As indicators spells its codes (e.g. `SDG_16_1_1`), so plan targets are ones it can track.
+IndicatorCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,49}$", max_length=50)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Level = Annotated[int, Field(ge=1, le=5)]
 
@@ -106,7 +105,7 @@ EXAMPLE_CONTENT: dict[str, Any] = {
             "severity": 4,
             "likelihood": 5,
             "trend": "worsening",
-            "evidence": {"indicator_codes": ["ISO37120-13.2"]},
+            "evidence": {"indicator_codes": ["SDG_16_1_1"]},
         }
     ],
     "root_causes": [{"description": "Unlit footpaths and no patrols.", "dimensions": ["personal"]}],
@@ -147,6 +146,11 @@ class AppraisalCreate(AppraisalContent):
         min_length=1, max_length=100, description="Districts appraised; within the group's area."
     )
     period: str = Field(pattern=PERIOD_PATTERN, max_length=10, description=PERIOD_DESCRIPTION)
+    template_id: uuid.UUID | None = Field(
+        default=None,
+        description="An active template of the city: insecurities must fall in its sections' "
+        "dimensions and get its default affected groups when they name none.",
+    )
 
 
 class AppraisalUpdate(BaseModel):
@@ -188,6 +192,7 @@ class AppraisalRead(AppraisalContent):
     sequence: int = Field(description="1 for the original, 2 for its first correction, ...")
     corrects_id: uuid.UUID | None = Field(description="The finalized appraisal this corrects.")
     correction_reason: str | None
+    template_id: uuid.UUID | None = Field(description="The template it was made from.")
     created_at: datetime
     finalized_at: datetime | None
     version: int = Field(description='The ETag is this number in quotes: `"<version>"`.')

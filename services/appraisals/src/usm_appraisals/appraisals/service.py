@@ -13,7 +13,9 @@ from usm_appraisals.appraisals.schemas import (
     Priority,
     TransitionCreate,
 )
+from usm_appraisals.indicators.service import check_known_indicators
 from usm_appraisals.models import Appraisal, AppraisalTransition, WorkingGroup
+from usm_appraisals.templates.service import shape_by_template
 from usm_appraisals.working_groups.repository import WorkingGroupRepository
 from usmkit import periods
 from usmkit.auth import Principal, require_city
@@ -82,6 +84,15 @@ def _check_period(period: str) -> None:
         ) from exc
 
 
+def _evidence_codes(insecurities: list[dict[str, Any]]) -> list[tuple[str, list[str | int]]]:
+    """Each indicator code cited as evidence, with where it is in the body."""
+    return [
+        (code, ["body", "insecurities", index, "evidence", "indicator_codes", position])
+        for index, insecurity in enumerate(insecurities)
+        for position, code in enumerate(insecurity["evidence"]["indicator_codes"])
+    ]
+
+
 async def create_appraisal(
     *, session: AsyncSession, principal: Principal, city: str, appraisal_in: AppraisalCreate
 ) -> Appraisal:
@@ -96,6 +107,11 @@ async def create_appraisal(
     _check_period(appraisal_in.period)
     appraisal_id = uuid.uuid4()
     content = appraisal_in.model_dump(mode="json", include=set(CONTENT_FIELDS))
+    if appraisal_in.template_id is not None:
+        content["insecurities"] = await shape_by_template(
+            session, city, appraisal_in.template_id, content["insecurities"], new=True
+        )
+    await check_known_indicators(session, city, _evidence_codes(content["insecurities"]))
     appraisal = Appraisal(
         id=appraisal_id,
         city=city,
@@ -106,6 +122,7 @@ async def create_appraisal(
         status="draft",
         series_id=appraisal_id,
         sequence=1,
+        template_id=appraisal_in.template_id,
         created_by=principal.subject,
         version=1,
         **content,
@@ -145,6 +162,12 @@ async def update_appraisal(
         raise Conflict("The appraisal is in review; move it back to draft to edit it.")
     require_if_match(if_match, appraisal.version, "appraisal")
     changes = appraisal_in.model_dump(mode="json", exclude_unset=True)
+    # exclude_unset reaches into the findings too; they are stored whole, defaults included.
+    for field in CONTENT_FIELDS:
+        if changes.get(field) is not None:
+            changes[field] = [
+                finding.model_dump(mode="json") for finding in getattr(appraisal_in, field)
+            ]
     for field, value in changes.items():
         if value is None:
             raise UnprocessableContent(
@@ -156,6 +179,12 @@ async def update_appraisal(
         _check_area(group, changes["districts"])
     if "period" in changes:
         _check_period(changes["period"])
+    if "insecurities" in changes and appraisal.template_id is not None:
+        changes["insecurities"] = await shape_by_template(
+            session, city, appraisal.template_id, changes["insecurities"], new=False
+        )
+    if "insecurities" in changes:
+        await check_known_indicators(session, city, _evidence_codes(changes["insecurities"]))
     for field, value in changes.items():
         setattr(appraisal, field, value)
     appraisal.version += 1
@@ -278,6 +307,7 @@ async def correct_appraisal(
         sequence=previous.sequence + 1,
         corrects_id=previous.id,
         correction_reason=correction_in.reason,
+        template_id=previous.template_id,
         created_by=principal.subject,
         version=1,
         **{field: list(getattr(previous, field)) for field in CONTENT_FIELDS},

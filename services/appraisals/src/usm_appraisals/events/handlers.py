@@ -1,7 +1,9 @@
 """Events the appraisals service consumes."""
 
 from usm_appraisals.districts.service import on_geography_updated
+from usm_appraisals.indicators.service import on_aggregates_published
 from usm_appraisals.models import known_cities
+from usm_appraisals.signals.service import on_alert_raised
 from usmkit.events.cloudevents import event_type
 from usmkit.events.consumer import Subscription
 from usmkit.events.topics import topic_for
@@ -12,5 +14,7 @@ SUBSCRIPTION = Subscription(
     handlers={
         CITY_REGISTERED: CityDirectory(known_cities).record,
         event_type("indicators", "geography.updated"): on_geography_updated,
+        event_type("indicators", "alert.raised"): on_alert_raised,
+        event_type("indicators", "aggregates.published"): on_aggregates_published,
     },
 )

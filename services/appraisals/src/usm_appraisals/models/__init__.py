@@ -17,8 +17,11 @@ known_cities = define_city_directory(Base.metadata)
 
 from usm_appraisals.models.appraisal import Appraisal, AppraisalTransition  # noqa: E402
 from usm_appraisals.models.district import KnownDistrict  # noqa: E402
+from usm_appraisals.models.indicator import KnownIndicator  # noqa: E402
 from usm_appraisals.models.lesson import Lesson  # noqa: E402
 from usm_appraisals.models.plan import Plan, PlanAppraisal, PlanItem, ProgressUpdate  # noqa: E402
+from usm_appraisals.models.signal import Signal  # noqa: E402
+from usm_appraisals.models.template import AppraisalTemplate  # noqa: E402
 from usm_appraisals.models.working_group import (  # noqa: E402
     Attendance,
     GroupSession,
@@ -28,17 +31,20 @@ from usm_appraisals.models.working_group import (  # noqa: E402
 
 __all__ = [
     "Appraisal",
+    "AppraisalTemplate",
     "AppraisalTransition",
     "Attendance",
     "Base",
     "GroupSession",
     "KnownDistrict",
+    "KnownIndicator",
     "Lesson",
     "Member",
     "Plan",
     "PlanAppraisal",
     "PlanItem",
     "ProgressUpdate",
+    "Signal",
     "WorkingGroup",
     "kit_tables",
     "known_cities",

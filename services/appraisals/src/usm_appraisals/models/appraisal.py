@@ -47,6 +47,9 @@ class Appraisal(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=1)
     corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appraisals.id"))
     correction_reason: Mapped[str | None] = mapped_column(Text)
+    template_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("appraisal_templates.id"), index=True
+    )
     insecurities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     root_causes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     capacities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
 )
@@ -26,6 +27,9 @@ class Plan(Base):
 
     Lifecycle draft → approved → active → completed | archived. Objectives and actions are
     `PlanItem`s; progress is reported on actions and rolled up to objectives and the plan.
+    An approved or active plan changes only through a new version: a draft copy in the same
+    series (`series_id`, `revision` + 1) that `revises_id` it; activating it archives the
+    versions before it.
     """
 
     __tablename__ = "plans"
@@ -33,6 +37,9 @@ class Plan(Base):
         CheckConstraint(
             "status IN ('draft', 'approved', 'active', 'completed', 'archived')", name="status"
         ),
+        CheckConstraint("revision >= 1", name="revision"),
+        CheckConstraint("(revision = 1) = (revises_id IS NULL)", name="revises"),
+        UniqueConstraint("series_id", "revision"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -46,6 +53,11 @@ class Plan(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    series_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    # The plan's version number in its series (1, 2, ...); not the ETag's `version`.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    revises_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"))
+    change_note: Mapped[str | None] = mapped_column(Text)
     # Optimistic concurrency: the ETag is `"<version>"`; every change increments it.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -104,6 +116,8 @@ class PlanItem(Base):
     progress: Mapped[int] = mapped_column(Integer, default=0)
     # [{"code", "baseline", "target", "unit"}]: indicators the action should move.
     indicators: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    # The item of the previous plan version this one was copied from.
+    origin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plan_items.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Optimistic concurrency: the ETag is `"<version>"`; every change increments it.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -123,5 +137,7 @@ class ProgressUpdate(Base):
     narrative: Mapped[str] = mapped_column(Text)
     percent: Mapped[int] = mapped_column(Integer)
     evidence_url: Mapped[str | None] = mapped_column(String(2000))
+    # The report on the previous plan version this one was carried over from.
+    origin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("progress_updates.id"))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

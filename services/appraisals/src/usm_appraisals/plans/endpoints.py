@@ -2,19 +2,24 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from usm_appraisals.dependencies import CityPath, IfMatch, Manager, Reader, Writer
 from usm_appraisals.plans import service
+from usm_appraisals.plans.exports import ExportLanguage, render_csv, render_html, render_pdf
 from usm_appraisals.plans.repository import PlanItemRepository, PlanRepository
 from usm_appraisals.plans.schemas import (
     PlanCreate,
+    PlanExportRead,
     PlanItemCreate,
     PlanItemRead,
     PlanItemUpdate,
     PlanProgressRead,
     PlanRead,
+    PlanRevisionCreate,
     PlanStatus,
     PlanTransitionCreate,
+    PlanVersionRead,
     ProgressUpdateCreate,
     ProgressUpdateRead,
 )
@@ -122,12 +127,14 @@ async def transition_plan(
     principal: Manager,
     if_match: IfMatch = None,
 ) -> PlanRead:
-    """Move the plan: draft → approved → active → completed | archived (also approved →
-    draft, draft → archived, completed → archived).
+    """Move the plan: draft → approved → active → completed | archived (also draft →
+    archived, completed → archived). An approved or active plan changes only through a new
+    version (`/revisions`).
 
     Needs `appraisals:manage` and `If-Match`; other moves are 409 with the reason. Approving
     or activating needs at least one action. Activating records `plan.published` with the
-    actions' indicator targets.
+    actions' indicator targets and the version (`revision`); activating a new version
+    archives the earlier ones.
     """
 
     async def write() -> PlanRead:
@@ -144,6 +151,63 @@ async def transition_plan(
     moved = await idempotency.run(session, PlanRead, write)
     response.headers["ETag"] = etag_for(moved.version)
     return moved
+
+
+@router.post(
+    "/{plan_id}/revisions",
+    response_model=PlanRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"headers": ETAG_HEADER},
+        **problem_responses(NOT_FOUND, (409, "Not approved or active, or not the latest version")),
+    },
+)
+async def revise_plan(
+    city: CityPath,
+    plan_id: uuid.UUID,
+    revision_in: PlanRevisionCreate,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+    principal: Manager,
+) -> PlanRead:
+    """Start a new version of an approved or active plan (`appraisals:manage`).
+
+    An approved or active plan is never edited in place: this makes a draft copy of its tree
+    with the progress reports so far (`revision` + 1, same `series_id`), to change and move
+    through the lifecycle. Reports made meanwhile on the earlier version are carried over when
+    the new one is activated, which archives the earlier ones. Only the latest version of a
+    series is revised (else 409).
+    """
+
+    async def write() -> PlanRead:
+        return await service.revise_plan(
+            session=session,
+            principal=principal,
+            city=city,
+            plan_id=plan_id,
+            revision_in=revision_in,
+        )
+
+    created = await idempotency.run(session, PlanRead, write)
+    response.headers["ETag"] = etag_for(created.version)
+    response.headers["Location"] = f"/api/v1/appraisals/cities/{city}/plans/{created.id}"
+    return created
+
+
+@router.get(
+    "/{plan_id}/versions",
+    response_model=Page[PlanVersionRead],
+    responses=problem_responses(NOT_FOUND),
+)
+async def list_versions(
+    city: CityPath, plan_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageParamsDep
+) -> Page[PlanVersionRead]:
+    """Every version of the plan, oldest first: who made it, when, why (`change_note`) and
+    what it changed against the version it revises (plan fields, items added and changed)."""
+    require_city(principal, city)
+    plan = await service.get_plan(session=session, city=city, plan_id=plan_id)
+    return await service.plan_versions(session=session, plan=plan, page=page)
 
 
 @router.post(
@@ -328,3 +392,109 @@ async def plan_progress(
     require_city(principal, city)
     plan = await service.get_plan(session=session, city=city, plan_id=plan_id)
     return await service.plan_progress(session=session, plan=plan)
+
+
+Lang = Annotated[
+    ExportLanguage,
+    Query(alias="lang", description="Language of the labels (the data is as written)."),
+]
+
+
+def _attachment(plan_id: uuid.UUID, extension: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="plan-{plan_id}.{extension}"'}
+
+
+@router.get(
+    "/{plan_id}/export.json", response_model=PlanExportRead, responses=problem_responses(NOT_FOUND)
+)
+async def export_json(
+    city: CityPath, plan_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> PlanExportRead:
+    """The plan whole as one JSON document: the plan, its objectives and actions (flat, with
+    `parent_id`, in the order added) and the rolled-up progress. No member data."""
+    require_city(principal, city)
+    plan = await service.get_plan(session=session, city=city, plan_id=plan_id)
+    document = await service.export_document(session=session, plan=plan)
+    return PlanExportRead(
+        plan=document.plan,
+        items=[PlanItemRead.model_validate(line.item) for line in document.lines],
+        progress=document.progress,
+    )
+
+
+@router.get(
+    "/{plan_id}/export.html",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}}, **problem_responses(NOT_FOUND)},
+)
+async def export_html(
+    city: CityPath,
+    plan_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    language: Lang = "en",
+) -> HTMLResponse:
+    """The plan as a printable HTML page: objectives and actions as a tree, with lead,
+    partners, districts, dates, budget, status, rolled-up progress and indicator targets.
+
+    Everything the city wrote is HTML-escaped. No member data: neither who created or
+    reported, nor progress narratives or evidence links.
+    """
+    require_city(principal, city)
+    plan = await service.get_plan(session=session, city=city, plan_id=plan_id)
+    document = await service.export_document(session=session, plan=plan)
+    return HTMLResponse(render_html(document, language))
+
+
+@router.get(
+    "/{plan_id}/export.csv",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {}}}, **problem_responses(NOT_FOUND)},
+)
+async def export_csv(
+    city: CityPath, plan_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> PlainTextResponse:
+    """The plan's action tree as CSV (RFC 4180, UTF-8): one row per objective or action,
+    parents first, with `parent_id`, level, progress (rolled up), budget and currency and the
+    linked indicators (`code: baseline → target unit`, `; `-separated).
+
+    Cells that a spreadsheet would run as a formula are prefixed with `'`. No member data.
+    """
+    require_city(principal, city)
+    plan = await service.get_plan(session=session, city=city, plan_id=plan_id)
+    document = await service.export_document(session=session, plan=plan)
+    return PlainTextResponse(
+        render_csv(document),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment(plan.id, "csv"),
+    )
+
+
+@router.get(
+    "/{plan_id}/export.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        **problem_responses(NOT_FOUND),
+    },
+)
+async def export_pdf(
+    city: CityPath,
+    plan_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    language: Lang = "en",
+) -> Response:
+    """The plan as a printable PDF, with the content of the HTML export.
+
+    It uses the PDF core fonts (Latin-1): letters beyond it are shown without their accents,
+    or as `?`; the HTML and CSV exports keep every character. No member data.
+    """
+    require_city(principal, city)
+    plan = await service.get_plan(session=session, city=city, plan_id=plan_id)
+    document = await service.export_document(session=session, plan=plan)
+    return Response(
+        render_pdf(document, language),
+        media_type="application/pdf",
+        headers=_attachment(plan.id, "pdf"),
+    )

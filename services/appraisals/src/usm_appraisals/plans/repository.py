@@ -34,6 +34,11 @@ class PlanRepository:
         await self.session.refresh(plan)
         return plan
 
+    async def series(self, series_id: uuid.UUID) -> Sequence[Plan]:
+        """Every version of a plan, oldest first."""
+        query = select(Plan).where(Plan.series_id == series_id).order_by(Plan.revision)
+        return (await self.session.scalars(query)).all()
+
     async def appraisals(self, city: str, appraisal_ids: Collection[uuid.UUID]) -> list[Appraisal]:
         found = await self.session.scalars(
             select(Appraisal).where(Appraisal.city == city, Appraisal.id.in_(list(appraisal_ids)))
@@ -107,6 +112,46 @@ class PlanItemRepository:
             .order_by(PlanItem.created_at, PlanItem.id)
         )
         return (await self.session.scalars(query)).all()
+
+    async def all_of_plans(self, plan_ids: Collection[uuid.UUID]) -> Sequence[PlanItem]:
+        query = (
+            select(PlanItem)
+            .where(PlanItem.plan_id.in_(list(plan_ids)))
+            .order_by(PlanItem.created_at, PlanItem.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def many(self, item_ids: Collection[uuid.UUID]) -> Sequence[PlanItem]:
+        return (
+            await self.session.scalars(select(PlanItem).where(PlanItem.id.in_(list(item_ids))))
+        ).all()
+
+    async def add_all(self, items: Sequence[PlanItem | ProgressUpdate]) -> None:
+        """Rows are inserted in the given order (parents before children)."""
+        self.session.add_all(items)
+        await self.session.flush()
+
+    async def uncarried_updates(
+        self, origin_item_ids: Collection[uuid.UUID], item_ids: Collection[uuid.UUID]
+    ) -> Sequence[ProgressUpdate]:
+        """Reports on `origin_item_ids` not yet carried over to any of `item_ids`."""
+        carried = select(ProgressUpdate.origin_id).where(
+            ProgressUpdate.item_id.in_(list(item_ids)), ProgressUpdate.origin_id.is_not(None)
+        )
+        query = (
+            select(ProgressUpdate)
+            .where(
+                ProgressUpdate.item_id.in_(list(origin_item_ids)),
+                ProgressUpdate.id.not_in(carried),
+            )
+            .order_by(ProgressUpdate.created_at, ProgressUpdate.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def children(self, item_id: uuid.UUID) -> Sequence[PlanItem]:
+        return (
+            await self.session.scalars(select(PlanItem).where(PlanItem.parent_id == item_id))
+        ).all()
 
     async def has_children(self, item_id: uuid.UUID) -> bool:
         found = await self.session.scalar(

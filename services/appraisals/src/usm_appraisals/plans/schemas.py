@@ -61,7 +61,59 @@ class PlanRead(BaseModel):
     status: PlanStatus
     created_at: datetime
     activated_at: datetime | None
+    series_id: uuid.UUID = Field(description="Shared by every version of the plan.")
+    revision: int = Field(description="The plan's version number in its series: 1, 2, ...")
+    revises_id: uuid.UUID | None = Field(description="The version this one revises.")
+    change_note: str | None = Field(description="Why this version was made.")
     version: int = Field(description='The ETag is this number in quotes: `"<version>"`.')
+
+
+class PlanRevisionCreate(BaseModel):
+    """A new version of an approved or active plan: a draft copy of its tree and reports."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "change_note": "Mid-term review: add school routes, extend lighting.",
+                    "title": "Inanda Human Security Plan 2026-2027 (revised)",
+                }
+            ]
+        },
+    )
+
+    change_note: str = Field(min_length=1, max_length=4000)
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    summary: str | None = Field(default=None, min_length=1, max_length=10000)
+
+
+class ItemChange(BaseModel):
+    item_id: uuid.UUID
+    title: str
+    fields: list[str] = Field(description="Fields that differ from the previous version.")
+
+
+class PlanChanges(BaseModel):
+    """What a version changed against the one it revises (progress moves by reports and is
+    not counted as a change)."""
+
+    plan_fields: list[str] = Field(description="Changed plan fields: `title`, `summary`.")
+    items_added: list[ItemChange]
+    items_changed: list[ItemChange]
+
+
+class PlanVersionRead(BaseModel):
+    plan_id: uuid.UUID
+    revision: int
+    status: PlanStatus
+    title: str
+    change_note: str | None
+    created_by: str
+    created_at: datetime
+    activated_at: datetime | None
+    changes: PlanChanges | None = Field(description="None for the first version.")
 
 
 class PlanTransitionCreate(BaseModel):
@@ -98,7 +150,7 @@ class PlanItemCreate(BaseModel):
                     "end_date": "2026-06-30",
                     "budget": "250000.00",
                     "currency": "ZAR",
-                    "indicators": [{"code": "ISO37120-13.2", "baseline": 41.0, "target": 30.0}],
+                    "indicators": [{"code": "SDG_16_1_1", "baseline": 41.0, "target": 30.0}],
                 }
             ]
         },
@@ -238,3 +290,12 @@ class PlanProgressRead(BaseModel):
     weighting: Literal["budget", "equal"]
     method: str = Field(description="The roll-up rule, in words.")
     objectives: list[RolledItem]
+
+
+class PlanExportRead(BaseModel):
+    """A plan whole in one document: the plan, every item (flat, with `parent_id`, in the
+    order added) and the rolled-up progress. No member data."""
+
+    plan: PlanRead
+    items: list[PlanItemRead]
+    progress: PlanProgressRead

@@ -6,28 +6,34 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from usm_appraisals.indicators.service import check_known_indicators
 from usm_appraisals.models import Plan, PlanItem, ProgressUpdate
+from usm_appraisals.plans.exports import PlanDocument, plan_document
 from usm_appraisals.plans.repository import PlanItemRepository, PlanRepository
 from usm_appraisals.plans.rollup import METHOD, Node, Rolled, roll_up, rounded
 from usm_appraisals.plans.schemas import (
+    ItemChange,
+    PlanChanges,
     PlanCreate,
     PlanItemCreate,
     PlanItemUpdate,
     PlanProgressRead,
     PlanRead,
+    PlanRevisionCreate,
     PlanTransitionCreate,
+    PlanVersionRead,
     ProgressUpdateCreate,
     RolledItem,
 )
 from usmkit.auth import Principal, require_city
 from usmkit.concurrency import require_if_match
 from usmkit.events.outbox import Outbox
+from usmkit.pagination import Page, PageParams, cursor_parts, split_page
 from usmkit.problems import Conflict, FieldError, NotFound, UnprocessableContent
 
 ALLOWED_TRANSITIONS = {
     ("draft", "approved"),
     ("draft", "archived"),
-    ("approved", "draft"),
     ("approved", "active"),
     ("active", "completed"),
     ("active", "archived"),
@@ -43,6 +49,8 @@ def transition_refusal(current: str, target: str) -> str | None:
         return f"The plan is already {current}."
     if current == "archived":
         return "An archived plan is final; it cannot move any more."
+    if current in ("approved", "active") and target == "draft":
+        return f"An {current} plan changes only through a new version (POST .../revisions)."
     if target == "active":
         return "Only an approved plan is activated; approve it first."
     if target == "completed":
@@ -85,7 +93,11 @@ async def create_plan(
             "mixed_groups",
         )
     districts = sorted({code for appraisal in found.values() for code in appraisal.districts})
+    plan_id = uuid.uuid4()
     plan = Plan(
+        id=plan_id,
+        series_id=plan_id,
+        revision=1,
         city=city,
         working_group_id=groups.pop(),
         title=plan_in.title,
@@ -111,6 +123,10 @@ def plan_view(plan: Plan, appraisal_ids: list[uuid.UUID]) -> PlanRead:
         status=plan.status,
         created_at=plan.created_at,
         activated_at=plan.activated_at,
+        series_id=plan.series_id,
+        revision=plan.revision,
+        revises_id=plan.revises_id,
+        change_note=plan.change_note,
         version=plan.version,
     )
 
@@ -139,7 +155,11 @@ async def transition_plan(
     transition_in: PlanTransitionCreate,
     if_match: str | None,
 ) -> PlanRead:
-    """Move the plan; activating it records `plan.published` with its indicator targets."""
+    """Move the plan; activating it records `plan.published` with its indicator targets.
+
+    Activating a new version first carries over the reports made on the version it revises
+    since it was drawn, then archives the earlier versions still approved or active.
+    """
     require_city(principal, city)
     plan = await get_plan(session=session, city=city, plan_id=plan_id, for_update=True)
     refusal = transition_refusal(plan.status, transition_in.to)
@@ -155,6 +175,8 @@ async def transition_plan(
     plan.version += 1
     if transition_in.to == "active":
         plan.activated_at = datetime.now(UTC)
+        if plan.revises_id is not None:
+            await _supersede(session, plan, items)
     plan = await PlanRepository(session).save(plan)
     view = await read_plan(session=session, plan=plan)
     if plan.status == "active":
@@ -179,6 +201,9 @@ def published_event_data(plan: PlanRead, items: Sequence[PlanItem]) -> dict[str,
         "districts": plan.districts,
         "appraisal_ids": [str(appraisal_id) for appraisal_id in plan.appraisal_ids],
         "activated_at": plan.activated_at.isoformat(),
+        "series_id": str(plan.series_id),
+        "revision": plan.revision,
+        "revises_id": str(plan.revises_id) if plan.revises_id else None,
         "indicator_targets": [
             {
                 "action_id": str(item.id),
@@ -211,6 +236,7 @@ async def add_item(
         raise Conflict(f"The plan is {plan.status}; objectives and actions change only in draft.")
     repository = PlanItemRepository(session)
     await _check_placement(repository, plan, item_in)
+    await _check_indicators(session, plan, item_in)
     item = PlanItem(
         plan_id=plan.id,
         **item_in.model_dump(exclude={"indicators"}),
@@ -233,6 +259,23 @@ def _check_within_parent(parent: PlanItem, item_in: PlanItemCreate) -> None:
             ["body", "end_date"],
             "outside_parent",
         )
+
+
+def _check_contains_children(children: Sequence[PlanItem], item_in: PlanItemCreate) -> None:
+    """New dates of a parent still contain its children's."""
+    for child in children:
+        if item_in.start_date and child.start_date and child.start_date < item_in.start_date:
+            raise _field_error(
+                f"start_date is after that of {child.title!r} ({child.start_date}).",
+                ["body", "start_date"],
+                "outside_children",
+            )
+        if item_in.end_date and child.end_date and child.end_date > item_in.end_date:
+            raise _field_error(
+                f"end_date is before that of {child.title!r} ({child.end_date}).",
+                ["body", "end_date"],
+                "outside_children",
+            )
 
 
 ITEM_FIELDS = (
@@ -298,6 +341,8 @@ async def update_item(
             ],
         ) from exc
     await _check_placement(repository, plan, merged)
+    _check_contains_children(await repository.children(item.id), merged)
+    await _check_indicators(session, plan, merged)
     values = merged.model_dump(include=set(changes))
     if "indicators" in values:
         values["indicators"] = [
@@ -331,6 +376,17 @@ async def _check_placement(
     ]
     if outside:
         raise UnprocessableContent("Districts outside the plan.", errors=outside)
+
+
+async def _check_indicators(session: AsyncSession, plan: Plan, item_in: PlanItemCreate) -> None:
+    await check_known_indicators(
+        session,
+        plan.city,
+        [
+            (indicator.code, ["body", "indicators", index, "code"])
+            for index, indicator in enumerate(item_in.indicators)
+        ],
+    )
 
 
 async def get_item(
@@ -445,4 +501,204 @@ async def plan_progress(*, session: AsyncSession, plan: Plan) -> PlanProgressRea
         weighting="budget" if tree.weighting == "budget" else "equal",
         method=METHOD,
         objectives=[view(child) for child in tree.children],
+    )
+
+
+def _parents_first(items: Sequence[PlanItem]) -> list[PlanItem]:
+    """The tree in an order where each parent comes before its children."""
+    placed: set[uuid.UUID] = set()
+    ordered: list[PlanItem] = []
+    pending = list(items)
+    while pending:
+        ready = [item for item in pending if item.parent_id is None or item.parent_id in placed]
+        ordered.extend(ready)
+        placed.update(item.id for item in ready)
+        pending = [item for item in pending if item.id not in placed]
+    return ordered
+
+
+async def revise_plan(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    city: str,
+    plan_id: uuid.UUID,
+    revision_in: PlanRevisionCreate,
+) -> PlanRead:
+    """A new draft version of an approved or active plan: its tree and reports, copied."""
+    require_city(principal, city)
+    source = await get_plan(session=session, city=city, plan_id=plan_id, for_update=True)
+    if source.status not in ("approved", "active"):
+        raise Conflict(
+            f"The plan is {source.status}; only an approved or active plan gets a new version"
+            " (a draft is edited as it is)."
+        )
+    repository = PlanRepository(session)
+    latest = (await repository.series(source.series_id))[-1]
+    if latest.id != source.id:
+        raise Conflict(
+            f"Version {latest.revision} of this plan exists ({latest.status}); "
+            "only the latest version is revised."
+        )
+    appraisal_ids = (await repository.appraisal_ids([source.id]))[source.id]
+    revision = await repository.add(
+        Plan(
+            id=uuid.uuid4(),
+            city=city,
+            working_group_id=source.working_group_id,
+            title=revision_in.title or source.title,
+            summary=revision_in.summary or source.summary,
+            districts=list(source.districts),
+            status="draft",
+            created_by=principal.subject,
+            series_id=source.series_id,
+            revision=source.revision + 1,
+            revises_id=source.id,
+            change_note=revision_in.change_note,
+            version=1,
+        ),
+        appraisal_ids,
+    )
+    items_repository = PlanItemRepository(session)
+    originals = await items_repository.all_of(source.id)
+    new_ids = {item.id: uuid.uuid4() for item in originals}
+    copies = [
+        PlanItem(
+            id=new_ids[item.id],
+            plan_id=revision.id,
+            parent_id=new_ids[item.parent_id] if item.parent_id else None,
+            kind=item.kind,
+            **{field: getattr(item, field) for field in ITEM_FIELDS},
+            origin_id=item.id,
+            # Kept so the copy lists in the order the items were first added.
+            created_at=item.created_at,
+            version=1,
+        )
+        for item in _parents_first(originals)
+    ]
+    await items_repository.add_all(copies)
+    await _carry_reports(items_repository, copies)
+    return plan_view(revision, appraisal_ids)
+
+
+async def _carry_reports(
+    repository: PlanItemRepository, copies: Sequence[PlanItem]
+) -> set[uuid.UUID]:
+    """Copy the reports on the copies' origins not yet carried; the origins that had some."""
+    by_origin = {item.origin_id: item for item in copies if item.origin_id is not None}
+    updates = await repository.uncarried_updates(by_origin, [item.id for item in copies])
+    await repository.add_all(
+        [
+            ProgressUpdate(
+                item_id=by_origin[update.item_id].id,
+                reported_on=update.reported_on,
+                narrative=update.narrative,
+                percent=update.percent,
+                evidence_url=update.evidence_url,
+                created_by=update.created_by,
+                created_at=update.created_at,
+                origin_id=update.id,
+            )
+            for update in updates
+        ]
+    )
+    return {update.item_id for update in updates}
+
+
+async def _supersede(session: AsyncSession, plan: Plan, items: Sequence[PlanItem]) -> None:
+    """On activating a new version: bring over late reports, archive the earlier versions."""
+    repository = PlanItemRepository(session)
+    reported = await _carry_reports(repository, items)
+    if reported:
+        origins = {item.id: item for item in await repository.many(reported)}
+        for item in items:
+            if item.origin_id in reported:
+                item.progress = origins[item.origin_id].progress
+    for earlier in await PlanRepository(session).series(plan.series_id):
+        if earlier.id != plan.id and earlier.status in ("approved", "active"):
+            earlier.status = "archived"
+            earlier.version += 1
+
+
+async def plan_versions(
+    *, session: AsyncSession, plan: Plan, page: PageParams
+) -> Page[PlanVersionRead]:
+    """Every version of the plan's series, oldest first, each with what it changed."""
+    series = list(await PlanRepository(session).series(plan.series_id))
+    after = cursor_parts(page.after, int)[0] if page.after else 0
+    shown = [version for version in series if version.revision > after][: page.limit + 1]
+    wanted = {version.id for version in shown} | {
+        version.revises_id for version in shown if version.revises_id
+    }
+    items_by_plan: dict[uuid.UUID, list[PlanItem]] = {plan_id: [] for plan_id in wanted}
+    for item in await PlanItemRepository(session).all_of_plans(wanted):
+        items_by_plan[item.plan_id].append(item)
+    by_id = {version.id: version for version in series}
+    rows, next_cursor = split_page(shown, page, lambda version: [version.revision])
+    return Page[PlanVersionRead](
+        items=[
+            PlanVersionRead(
+                plan_id=version.id,
+                revision=version.revision,
+                status=version.status,
+                title=version.title,
+                change_note=version.change_note,
+                created_by=version.created_by,
+                created_at=version.created_at,
+                activated_at=version.activated_at,
+                changes=_changes(
+                    by_id[version.revises_id],
+                    version,
+                    items_by_plan[version.revises_id],
+                    items_by_plan[version.id],
+                )
+                if version.revises_id
+                else None,
+            )
+            for version in rows
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+def _changes(
+    previous: Plan,
+    current: Plan,
+    previous_items: Sequence[PlanItem],
+    current_items: Sequence[PlanItem],
+) -> PlanChanges:
+    """Items are matched by `origin_id`; progress moves by reports, so it is not compared."""
+    before = {item.id: item for item in previous_items}
+    added: list[ItemChange] = []
+    changed: list[ItemChange] = []
+    for item in current_items:
+        origin = before.get(item.origin_id) if item.origin_id else None
+        if origin is None:
+            added.append(ItemChange(item_id=item.id, title=item.title, fields=[]))
+            continue
+        fields = [
+            field
+            for field in ITEM_FIELDS
+            if field != "progress" and getattr(item, field) != getattr(origin, field)
+        ]
+        if fields:
+            changed.append(ItemChange(item_id=item.id, title=item.title, fields=fields))
+    return PlanChanges(
+        plan_fields=[
+            field
+            for field in ("title", "summary")
+            if getattr(previous, field) != getattr(current, field)
+        ],
+        items_added=added,
+        items_changed=changed,
+    )
+
+
+async def export_document(*, session: AsyncSession, plan: Plan) -> PlanDocument:
+    """The plan, its tree in reading order and its rolled-up progress, for the exports."""
+    items = await PlanItemRepository(session).all_of(plan.id)
+    return plan_document(
+        await read_plan(session=session, plan=plan),
+        items,
+        await plan_progress(session=session, plan=plan),
     )
