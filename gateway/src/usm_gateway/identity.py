@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-import httpx
 import jwt
 from fastapi import Request
 
@@ -19,6 +18,7 @@ from usm_gateway.config import GatewaySettings, OidcIssuer
 from usm_gateway.keys import service as keys
 from usm_gateway.keys.repository import ApiKeyRepository
 from usm_gateway.models import ApiKey
+from usm_gateway.upstream import Upstream, UpstreamError
 from usmkit.auth import ROLE_SCOPES, Principal, scopes_for
 from usmkit.db import Database
 from usmkit.policy import OPEN311_PREFIX
@@ -28,6 +28,7 @@ DEV_ISSUER = "usm-dev"
 DEV_AUDIENCE = "usm"
 DEV_TOKEN_TTL_S = 12 * 3600
 KEY_TOUCH_INTERVAL_S = 60.0
+JWKS_TIMEOUT_S = 5.0
 
 
 def mint_dev_token(*, secret: str, subject: str, roles: list[str], cities: list[str]) -> str:
@@ -87,7 +88,7 @@ class JwksCache:
         self._fetched_at = -1e9
         self._lock = asyncio.Lock()
 
-    async def key_for(self, kid: str, client: httpx.AsyncClient) -> jwt.PyJWK:
+    async def key_for(self, kid: str, client: Upstream) -> jwt.PyJWK:
         stale = time.monotonic() - self._fetched_at > self.ttl_s
         if kid not in self._keys or stale:
             async with self._lock:
@@ -99,17 +100,18 @@ class JwksCache:
             raise Unauthorized("The token was signed with an unknown key.")
         return key
 
-    async def _fetch(self, client: httpx.AsyncClient) -> None:
+    async def _fetch(self, client: Upstream) -> None:
         try:
-            response = await client.get(self.issuer.jwks_url, timeout=5)
-            response.raise_for_status()
-            document = response.json()
+            answer = await client.request("GET", self.issuer.jwks_url, timeout_s=JWKS_TIMEOUT_S)
+            if answer.status != 200:
+                raise ValueError(f"JWKS answered {answer.status}")
+            document = answer.json()
             keys = {
                 str(entry["kid"]): jwt.PyJWK(entry)
                 for entry in document.get("keys", [])
                 if isinstance(entry, dict) and "kid" in entry
             }
-        except (httpx.HTTPError, ValueError, KeyError, jwt.PyJWTError) as exc:
+        except (UpstreamError, ValueError, KeyError, AttributeError, jwt.PyJWTError) as exc:
             raise Unauthorized("The token issuer's keys are unavailable; try again.") from exc
         self._keys = keys
         self._fetched_at = time.monotonic()
@@ -134,7 +136,7 @@ class Authenticator:
         self._keys: dict[str, CachedKey] = {}
 
     async def authenticate(
-        self, request: Request, client: httpx.AsyncClient, body: bytes = b""
+        self, request: Request, client: Upstream, body: bytes = b""
     ) -> Principal:
         request_id: str = request.state.request_id
         api_key = request.headers.get("x-api-key")
@@ -200,9 +202,7 @@ class Authenticator:
         async with self.database.transaction() as session:
             await ApiKeyRepository(session).touch(key.id, now)
 
-    async def _from_bearer(
-        self, token: str, request_id: str, client: httpx.AsyncClient
-    ) -> Principal:
+    async def _from_bearer(self, token: str, request_id: str, client: Upstream) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")

@@ -8,7 +8,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -22,6 +21,7 @@ from usm_gateway.keys.endpoints import router as keys_router
 from usm_gateway.openapi import merge_specs
 from usm_gateway.proxy import forward
 from usm_gateway.state import Gateway, GatewayDep
+from usm_gateway.upstream import UpstreamError
 from usmkit.app import operation_id
 from usmkit.auth import ROLE_SCOPES
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
@@ -167,10 +167,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
         async def check_service(url: str) -> str:
             try:
-                response = await gateway.client.get(f"{url}/readyz", timeout=READY_TIMEOUT_S)
-            except httpx.HTTPError as exc:
+                answer = await gateway.client.request(
+                    "GET", f"{url}/readyz", timeout_s=READY_TIMEOUT_S
+                )
+            except UpstreamError as exc:
                 return f"unavailable: {type(exc).__name__}"
-            return "ok" if response.status_code == 200 else f"not ready ({response.status_code})"
+            return "ok" if answer.status == 200 else f"not ready ({answer.status})"
 
         async def check(
             probe: Callable[[], Awaitable[None]],

@@ -6,9 +6,8 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
-
 from usm_gateway.config import GatewaySettings
+from usm_gateway.upstream import Upstream, UpstreamError
 from usmkit.policy import SECURITY_SCHEMES
 
 
@@ -37,19 +36,18 @@ class MergedOpenAPI:
         self.settings = settings
         self._cached: tuple[float, dict[str, dict[str, Any]]] | None = None
 
-    async def service_specs(self, client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+    async def service_specs(self, client: Upstream) -> dict[str, dict[str, Any]]:
         now = time.monotonic()
         if self._cached is not None and now - self._cached[0] < self.settings.openapi_cache_s:
             return self._cached[1]
 
         async def fetch(name: str, url: str) -> tuple[str, dict[str, Any] | None]:
             try:
-                response = await client.get(f"{url}/openapi.json", timeout=5)
-                response.raise_for_status()
-                spec: dict[str, Any] = response.json()
-                return name, spec
-            except httpx.HTTPError:
+                answer = await client.request("GET", f"{url}/openapi.json", timeout_s=5)
+                spec: dict[str, Any] = answer.json()
+            except (UpstreamError, ValueError):
                 return name, None
+            return (name, spec) if answer.status == 200 else (name, None)
 
         results = await asyncio.gather(
             *(fetch(name, url) for name, url in self.settings.service_urls.items())

@@ -1,14 +1,14 @@
-"""Forwarding to services: pooled connections, timeouts, a body limit, clean headers."""
+"""Forwarding to services: timeouts, a body limit, clean headers."""
 
 from __future__ import annotations
 
-import httpx
 from fastapi import Request
 from starlette.responses import Response
 
 from usm_gateway.config import GatewaySettings
 from usm_gateway.identity import Authenticator
 from usm_gateway.ratelimit import RateLimiter
+from usm_gateway.upstream import Unforwardable, Upstream, UpstreamTimeout, UpstreamUnavailable
 from usmkit.auth import mint_internal_token
 from usmkit.observability import REQUEST_ID_HEADER
 from usmkit.problems import (
@@ -61,19 +61,11 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def new_client(settings: GatewaySettings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.connect_timeout_s),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        follow_redirects=False,
-    )
-
-
 async def forward(
     request: Request,
     *,
     service: str,
-    client: httpx.AsyncClient,
+    client: Upstream,
     settings: GatewaySettings,
     authenticator: Authenticator,
     limiter: RateLimiter,
@@ -96,33 +88,29 @@ async def forward(
         (REQUEST_ID_HEADER, request_id),
         ("x-forwarded-for", client_host),
     ]
-    # The path as the client sent it (still percent-encoded): decoding it first would turn
-    # an escaped control character into a URL httpx refuses.
+    # The path and query as the client sent them (still percent-encoded): decoding them
+    # first would turn an escaped control character into a URL no client can send.
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    target = base_url + raw_path.decode("latin-1")
+    if query:
+        target += "?" + query.decode("latin-1")
     try:
-        upstream = client.build_request(
-            request.method,
-            base_url + raw_path.decode("latin-1"),
-            params=request.url.query,
-            headers=headers,
-            content=body,
-        )
-    except httpx.InvalidURL as exc:
-        raise BadRequest("The request's path or query cannot be forwarded.") from exc
-    try:
-        response = await client.send(upstream)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
+        answer = await client.request(request.method, target, headers=headers, body=body)
+    except Unforwardable as exc:
+        raise BadRequest("The request's path, query or headers cannot be forwarded.") from exc
+    except UpstreamUnavailable as exc:
         raise ServiceUnavailable(f"The {service} service is unavailable; try again.") from exc
-    except httpx.TimeoutException as exc:
+    except UpstreamTimeout as exc:
         raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
     # The gateway's own server, date and request-id headers stand; the upstream's are dropped.
     response_headers = {
         name: value
-        for name, value in response.headers.items()
+        for name, value in answer.headers
         if name.lower() not in HOP_BY_HOP | UPSTREAM_ONLY
     }
     return Response(
-        content=response.content,
-        status_code=response.status_code,
+        content=answer.body,
+        status_code=answer.status,
         headers={**response_headers, **allowance.headers()},
     )

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
-import httpx
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +13,8 @@ from usm_gateway.config import GatewaySettings
 from usm_gateway.identity import Authenticator
 from usm_gateway.models import idempotency_keys
 from usm_gateway.openapi import MergedOpenAPI
-from usm_gateway.proxy import new_client
 from usm_gateway.ratelimit import RateLimiter
+from usm_gateway.upstream import Upstream
 from usmkit.auth import Principal, ScopeRequirement
 from usmkit.db import Database
 from usmkit.events.kafka import ProducerHolder
@@ -31,7 +30,7 @@ class Gateway:
     limiter: RateLimiter = field(init=False)
     openapi: MergedOpenAPI = field(init=False)
     broker: ProducerHolder = field(init=False)
-    client: httpx.AsyncClient = field(init=False)
+    client: Upstream = field(init=False)
 
     def __post_init__(self) -> None:
         self.database = Database(
@@ -41,10 +40,10 @@ class Gateway:
         self.limiter = RateLimiter(self.settings)
         self.openapi = MergedOpenAPI(self.settings)
         self.broker = ProducerHolder(self.settings, client_id="gateway")
-        self.client = new_client(self.settings)
+        self.client = Upstream(self.settings)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.client.close()
         await self.broker.close()
         await self.database.dispose()
 

@@ -118,8 +118,21 @@ def demo_rows(city: str) -> list[dict[str, Any]]:
     return rows
 
 
+# A demo rule per city, added before the values so that loading them raises alerts (and
+# appraisals receives `alert.raised`): the quarterly homicide rate above 12 per 100,000.
+DEMO_ALERT_RULE: dict[str, Any] = {
+    "name": "Quarterly homicide rate above 12 per 100,000",
+    "indicator_code": "SDG_16_1_1",
+    "kind": "threshold",
+    "operator": "above",
+    "threshold": 12,
+    "period_type": "quarter",
+    "severity": "warning",
+}
+
+
 def seed_indicators(client: httpx.Client) -> None:
-    """Districts and two years of demo data values for each demo city."""
+    """Districts, a demo alert rule and two years of demo data values for each demo city."""
     for city, districts in DISTRICTS.items():
         _wait_for_city(client, city)
         for code, name, population in districts:
@@ -129,6 +142,13 @@ def seed_indicators(client: httpx.Client) -> None:
             )
             if response.status_code not in (200, 201):
                 raise RuntimeError(f"seeding district {code} failed: {response.text}")
+        response = client.post(
+            f"/api/v1/indicators/cities/{city}/alert-rules",
+            json=DEMO_ALERT_RULE,
+            headers={"Idempotency-Key": f"seed-alert-rule-{city}-v1"},
+        )
+        if response.status_code != 201:
+            raise RuntimeError(f"seeding the alert rule of {city} failed: {response.text}")
         response = client.post(
             f"/api/v1/indicators/cities/{city}/values",
             json={"rows": demo_rows(city)},

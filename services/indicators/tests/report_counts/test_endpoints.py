@@ -1,19 +1,26 @@
+import uuid
 from typing import Any
 
 import pytest
 
 from usmdev.events import report_submitted
 from usmdev.pytest_plugin import ServiceHarness, principal
+from usmkit.events.cloudevents import CloudEvent
 
 ANALYST = principal(["city_analyst"], ["durban"])
 COUNTS = "/api/v1/indicators/cities/durban/report-counts"
 
 
+def a_report(**fields: Any) -> CloudEvent:
+    """A distinct report: every call has its own report id."""
+    return report_submitted(report_id=str(uuid.uuid4()), **fields)
+
+
 async def test_small_counts_are_suppressed(indicators: ServiceHarness) -> None:
     for _ in range(5):
-        await indicators.deliver(report_submitted())
-    await indicators.deliver(report_submitted(district_code=None))
-    await indicators.deliver(report_submitted(category_code="flooding", period="2026-10"))
+        await indicators.deliver(a_report())
+    await indicators.deliver(a_report(district_code=None))
+    await indicators.deliver(a_report(category_code="flooding", period="2026-10"))
 
     async with indicators.client(ANALYST) as client:
         response = await client.get(COUNTS)
@@ -45,8 +52,8 @@ async def test_small_counts_are_suppressed(indicators: ServiceHarness) -> None:
 
 async def test_counts_paginate_and_filter_by_period(indicators: ServiceHarness) -> None:
     for index in range(5):
-        await indicators.deliver(report_submitted(category_code=f"category-{index}"))
-    await indicators.deliver(report_submitted(period="2026-10"))
+        await indicators.deliver(a_report(category_code=f"category-{index}"))
+    await indicators.deliver(a_report(period="2026-10"))
     async with indicators.client(ANALYST) as client:
         seen: list[str] = []
         cursor = None

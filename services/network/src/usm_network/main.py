@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from usm_network import SERVICE_NAME
+from usm_network.aggregates.endpoints import aggregates_router, benchmarks_router
 from usm_network.cities.endpoints import partnerships_router
 from usm_network.cities.endpoints import router as cities_router
 from usm_network.config import NetworkSettings
@@ -34,6 +35,8 @@ def create_app(settings: NetworkSettings | None = None) -> FastAPI:
             cities_router,
             partnerships_router,
             knowledge_router,
+            aggregates_router,
+            benchmarks_router,
             peers_router,
             sync_router,
         ],

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
+import h3  # type: ignore[import-untyped]
 import httpx
 import pytest
 from sqlalchemy import select, text, update
@@ -217,9 +218,13 @@ async def test_post_form_then_read_it_back_by_id_token_and_list(
         assert item["service_name"] == "Broken streetlight"
         assert item["agency_responsible"] == "eThekwini Electricity"
         assert item["media_url"] == "https://photos.example.org/lamp.jpg"
-        # Snapped to the public grid and scrubbed of contact details.
-        assert str(item["lat"]) == "-29.851"
-        assert str(item["long"]) == "31.053"
+        # Snapped to the centre of the report's H3 cell and scrubbed of contact details.
+        centre = h3.cell_to_latlng(h3.latlng_to_cell(-29.851234, 31.053456, 9))
+        assert (float(item["lat"]), float(item["long"])) == (
+            round(centre[0], 6),
+            round(centre[1], 6),
+        )
+        assert (float(item["lat"]), float(item["long"])) != (-29.851234, 31.053456)
         assert item["description"] == (
             "Out since Monday. Call me on [phone removed] or mail [email removed]."
         )

@@ -42,10 +42,16 @@ def test_a_sealed_contact_opens_only_for_its_report_and_key() -> None:
 
 def test_production_refuses_the_development_key() -> None:
     secret = "a-production-secret-that-is-long-enough-0123456789"
+    sms_secret = "a-production-sms-secret-0123456789"
     with pytest.raises(ValidationError, match="CONTACT_KEY must be set"):
-        ReportsSettings(environment="production", internal_jwt_secret=secret)
+        ReportsSettings(environment="production", internal_jwt_secret=secret, sms_secret=sms_secret)
+    with pytest.raises(ValidationError, match="SMS_SECRET must be set"):
+        ReportsSettings(environment="production", internal_jwt_secret=secret, contact_key=KEY)
     settings = ReportsSettings(
-        environment="production", internal_jwt_secret=secret, contact_key=KEY
+        environment="production",
+        internal_jwt_secret=secret,
+        contact_key=KEY,
+        sms_secret=sms_secret,
     )
     assert settings.contact_key.get_secret_value() == KEY
     with pytest.raises(ValidationError, match="32 bytes"):

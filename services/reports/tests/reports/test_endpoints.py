@@ -82,6 +82,7 @@ async def test_anonymous_submission_gets_a_tracking_code_and_its_district(
             "submitted_at": receipt["submitted_at"],
             "updated_at": receipt["submitted_at"],
             "category_code": "streetlight",
+            "merged": False,
             "updates": [
                 {"status": "submitted", "changed_at": receipt["submitted_at"], "public_note": None}
             ],

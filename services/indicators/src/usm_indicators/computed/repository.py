@@ -9,16 +9,29 @@ from usm_indicators.values.repository import DataValueRepository
 
 
 async def load_cube(
-    session: AsyncSession, city: str, codes: set[str], periods: Iterable[str]
+    session: AsyncSession,
+    city: str,
+    codes: set[str],
+    periods: Iterable[str],
+    *,
+    district_code: str | None = None,
 ) -> DataCube:
-    """The city's values of these data elements in these periods, ready to compute."""
+    """The city's values of these data elements in these periods, ready to compute; only
+    one district's when `district_code` is given (the cube then cannot compute the city)."""
     elements = await CatalogueRepository(session).data_elements(codes)
-    districts = await DistrictRepository(session).all_in_city(city)
+    districts = (
+        list(await DistrictRepository(session).codes_in_city(city))
+        if district_code is None
+        else [district_code]
+    )
     cube = DataCube(
         aggregations={element.code: element.aggregation for element in elements},
-        districts=[district.code for district in districts],
+        districts=districts,
     )
-    for row in await DataValueRepository(session).for_computation(city, codes, periods):
+    rows = await DataValueRepository(session).for_computation(
+        city, codes, periods, district_code=district_code
+    )
+    for row in rows:
         cube.add(
             Cell(
                 row.data_element_code,

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+from dataclasses import dataclass
 from fractions import Fraction
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,7 +106,11 @@ async def indicator_value(
     formulas = Formulas.parse(indicator.numerator, indicator.denominator, indicator.multiplier)
     previous, year_before = period.previous(), period.year_before()
     cube: DataCube = await load_cube(
-        session, city, element_codes(formulas), periods_needed([period, previous, year_before])
+        session,
+        city,
+        element_codes(formulas),
+        periods_needed([period, previous, year_before]),
+        district_code=district_code,
     )
     suppress = not sees_raw and needs_suppression(
         indicator, formulas, await _value_types(session, element_codes(formulas))
@@ -160,13 +166,40 @@ def _area_read(area: AreaScore) -> AreaIndexRead:
     )
 
 
-async def human_security_index(
-    *, session: AsyncSession, city: str, period_text: str, sees_raw: bool
-) -> HumanSecurityIndexRead:
-    """The index of the city and of each district over the city's active indicators."""
-    period = parse_period_query(period_text)
-    if not await city_directory.exists(session, city):
-        raise NotFound(f"No city {city!r}.")
+@dataclass(frozen=True)
+class PublicCell:
+    value: Fraction | None  # None without data or when withheld
+    suppressed: bool
+
+
+@dataclass
+class CityView:
+    """A city's active indicators over loaded data values, as one kind of caller sees them."""
+
+    city: str
+    indicators: dict[str, Indicator]
+    index_indicators: list[IndexIndicator]
+    cube: DataCube
+
+    def __post_init__(self) -> None:
+        self._by_code = {indicator.code: indicator for indicator in self.index_indicators}
+
+    def cell(self, code: str, district_code: str | None, period: Period) -> PublicCell:
+        """An indicator's value for a district (the city for None); withheld small cells
+        have no value."""
+        indicator = self._by_code[code]
+        computed = compute(indicator.formulas, self.cube, district_code, period)
+        hidden = withheld(computed, suppress=indicator.suppress)
+        return PublicCell(None if hidden else computed.value, hidden)
+
+    def area(self, district_code: str | None, period: Period) -> AreaScore:
+        return area_index(self.index_indicators, self.cube, district_code, period)
+
+
+async def load_city_view(
+    session: AsyncSession, city: str, periods: Iterable[Period], *, sees_raw: bool
+) -> CityView:
+    """The city's active indicators and every data value they need in these periods."""
     active = [
         row[0] for row in await CatalogueRepository(session).list_for_city(city, None, active=True)
     ]
@@ -178,7 +211,7 @@ async def human_security_index(
     }
     codes = {code for formulas in parsed.values() for code in element_codes(formulas)}
     value_types = await _value_types(session, codes)
-    indicators = [
+    index_indicators = [
         IndexIndicator(
             code=indicator.code,
             dimension=indicator.dimension,
@@ -191,14 +224,28 @@ async def human_security_index(
         )
         for indicator in active
     ]
-    cube = await load_cube(session, city, codes, periods_needed([period]))
+    return CityView(
+        city=city,
+        indicators={indicator.code: indicator for indicator in active},
+        index_indicators=index_indicators,
+        cube=await load_cube(session, city, codes, periods_needed(periods)),
+    )
+
+
+async def human_security_index(
+    *, session: AsyncSession, city: str, period_text: str, sees_raw: bool
+) -> HumanSecurityIndexRead:
+    """The index of the city and of each district over the city's active indicators."""
+    period = parse_period_query(period_text)
+    if not await city_directory.exists(session, city):
+        raise NotFound(f"No city {city!r}.")
+    view = await load_city_view(session, city, [period], sees_raw=sees_raw)
     return HumanSecurityIndexRead(
         city=city,
         period=str(period),
         method=METHOD,
-        city_index=_area_read(area_index(indicators, cube, None, period)),
+        city_index=_area_read(view.area(None, period)),
         districts=[
-            _area_read(area_index(indicators, cube, district_code, period))
-            for district_code in cube.districts
+            _area_read(view.area(district_code, period)) for district_code in view.cube.districts
         ],
     )

@@ -1,33 +1,104 @@
 """Events the indicators service consumes."""
 
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_indicators.models import city_directory
-from usm_indicators.report_counts import service as report_counts
+from usm_indicators.recompute.service import recompute, with_enclosing
+from usm_indicators.report_counts.service import ReportCell, ReportChange, record_report_event
+from usm_indicators.targets.service import record_plan
 from usmkit.events.cloudevents import CloudEvent, event_type
 from usmkit.events.consumer import Subscription
+from usmkit.events.outbox import Outbox
 from usmkit.events.topics import topic_for
 from usmkit.tenancy import CITY_REGISTERED
 
 REPORT_SUBMITTED = event_type("reports", "report.submitted")
+REPORT_STATUS_CHANGED = event_type("reports", "report.status_changed")
+REPORT_MERGED = event_type("reports", "report.merged")
+VALUES_UPDATED = event_type("indicators", "values.updated")
+PLAN_PUBLISHED = event_type("appraisals", "plan.published")
 
 
-async def on_report_submitted(session: AsyncSession, event: CloudEvent) -> None:
-    """A citizen report adds one to its district's, category's and month's count."""
-    data = event.data
-    await report_counts.count_report(
+async def _record(session: AsyncSession, event: CloudEvent, change: ReportChange) -> None:
+    await record_report_event(
         session=session,
-        city=data["city"],
+        report_id=uuid.UUID(event.data["report_id"]),
+        city=event.data["city"],
+        change=change,
+    )
+
+
+def _cell(data: dict[str, str]) -> ReportCell:
+    return ReportCell(
         district_code=data["district_code"],
         category_code=data["category_code"],
         period=data["period"],
     )
 
 
-SUBSCRIPTION = Subscription(
-    topics=(topic_for("network"), topic_for("reports")),
-    handlers={
-        CITY_REGISTERED: city_directory.record,
-        REPORT_SUBMITTED: on_report_submitted,
-    },
-)
+async def on_report_submitted(session: AsyncSession, event: CloudEvent) -> None:
+    """A citizen report adds one to its district's, category's and month's count."""
+    await _record(session, event, ReportChange(cell=_cell(event.data), submitted=True))
+
+
+async def on_report_status_changed(session: AsyncSession, event: CloudEvent) -> None:
+    """A rejected report stops counting; any later status (a reopening) counts it again."""
+    changed_at = datetime.fromisoformat(event.data["changed_at"])
+    await _record(session, event, ReportChange(status=(event.data["to_status"], changed_at)))
+
+
+async def on_report_merged(session: AsyncSession, event: CloudEvent) -> None:
+    """A duplicate merged into another report stops counting on its own."""
+    await _record(session, event, ReportChange(cell=_cell(event.data), merged=True))
+
+
+async def on_plan_published(session: AsyncSession, event: CloudEvent) -> None:
+    """An active plan's indicator targets are kept to show progress toward them."""
+    await record_plan(session=session, plan=event.data)
+
+
+def subscription(outbox: Callable[[], Outbox]) -> Subscription:
+    """What the service consumes; `outbox` gives the running service's outbox, which the
+    recompute after new values writes its events to."""
+
+    async def on_values_updated(session: AsyncSession, event: CloudEvent) -> None:
+        """New values: evaluate alerts and publish aggregates for the periods they touch.
+
+        The service consumes its own event so that a bulk load commits without waiting for
+        this, and a recompute that fails is retried like any other handler.
+        """
+        await recompute(
+            session=session,
+            outbox=outbox(),
+            city=event.data["city"],
+            periods=with_enclosing(event.data["periods"]),
+        )
+
+    return Subscription(
+        topics=(
+            topic_for("network"),
+            topic_for("reports"),
+            topic_for("indicators"),
+            topic_for("appraisals"),
+        ),
+        handlers={
+            CITY_REGISTERED: city_directory.record,
+            REPORT_SUBMITTED: on_report_submitted,
+            REPORT_STATUS_CHANGED: on_report_status_changed,
+            REPORT_MERGED: on_report_merged,
+            VALUES_UPDATED: on_values_updated,
+            PLAN_PUBLISHED: on_plan_published,
+        },
+    )
+
+
+def _outside_a_service() -> Outbox:
+    raise RuntimeError("Handlers that write events run inside the service (create_app).")
+
+
+# The topics and event types consumed, as the contracts (AsyncAPI) describe them.
+SUBSCRIPTION = subscription(_outside_a_service)

@@ -44,6 +44,11 @@ class DistrictRepository:
         query = select(District).where(District.city == city).order_by(District.code)
         return (await self.session.scalars(query)).all()
 
+    async def codes_in_city(self, city: str) -> Sequence[str]:
+        """The city's district codes, in order, without loading boundaries."""
+        query = select(District.code).where(District.city == city).order_by(District.code)
+        return (await self.session.scalars(query)).all()
+
     async def list(self, city: str, params: PageParams) -> Sequence[District]:
         query = (
             select(District)

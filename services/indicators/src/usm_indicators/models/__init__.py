@@ -16,22 +16,29 @@ kit_tables = define_kit_tables(Base.metadata)
 known_cities = define_city_directory(Base.metadata)
 city_directory = CityDirectory(known_cities)
 
+from usm_indicators.models.alert import Alert, AlertRule  # noqa: E402
 from usm_indicators.models.catalogue import (  # noqa: E402
     CityIndicatorSetting,
     DataElement,
     Indicator,
 )
+from usm_indicators.models.counted_report import CountedReport  # noqa: E402
 from usm_indicators.models.data_value import DataValue  # noqa: E402
 from usm_indicators.models.district import District  # noqa: E402
 from usm_indicators.models.report_count import ReportCount  # noqa: E402
+from usm_indicators.models.target import IndicatorTarget  # noqa: E402
 
 __all__ = [
+    "Alert",
+    "AlertRule",
     "Base",
     "CityIndicatorSetting",
+    "CountedReport",
     "DataElement",
     "DataValue",
     "District",
     "Indicator",
+    "IndicatorTarget",
     "ReportCount",
     "city_directory",
     "kit_tables",

@@ -1,10 +1,11 @@
+import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usm_indicators.models import ReportCount
+from usm_indicators.models import CountedReport, ReportCount
 from usmkit.pagination import PageParams
 
 
@@ -12,15 +13,33 @@ class ReportCountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def increment(
-        self, *, city: str, district_code: str, category_code: str, period: str
+    async def counted_report(self, report_id: uuid.UUID, city: str) -> CountedReport:
+        """The report's known state, locked until commit (created empty when first heard of)."""
+        await self.session.execute(
+            insert(CountedReport)
+            .values(report_id=report_id, city=city, submitted=False, merged=False)
+            .on_conflict_do_nothing()
+        )
+        found: CountedReport = (
+            await self.session.scalars(
+                select(CountedReport)
+                .where(CountedReport.report_id == report_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+        return found
+
+    async def adjust(
+        self, *, city: str, district_code: str, category_code: str, period: str, delta: int
     ) -> None:
+        """Add `delta` reports to a cell; a cell back at zero is removed."""
         statement = insert(ReportCount).values(
             city=city,
             district_code=district_code,
             category_code=category_code,
             period=period,
-            count=1,
+            count=delta,
         )
         await self.session.execute(
             statement.on_conflict_do_update(
@@ -30,7 +49,16 @@ class ReportCountRepository:
                     ReportCount.category_code,
                     ReportCount.period,
                 ],
-                set_={"count": ReportCount.count + 1},
+                set_={"count": ReportCount.count + delta},
+            )
+        )
+        await self.session.execute(
+            delete(ReportCount).where(
+                ReportCount.city == city,
+                ReportCount.district_code == district_code,
+                ReportCount.category_code == category_code,
+                ReportCount.period == period,
+                ReportCount.count <= 0,
             )
         )
 

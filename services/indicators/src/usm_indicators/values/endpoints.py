@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 
 from usm_indicators.geography.schemas import DISTRICT_CODE_PATTERN, SLUG_PATTERN
 from usm_indicators.models.data_value import WHOLE_CITY
@@ -12,10 +12,11 @@ from usm_indicators.values.schemas import (
     DataValuesBulkCreate,
     DataValuesIngested,
 )
+from usm_indicators.values.service import SDMX_CSV_MEDIA_TYPE
 from usmkit.auth import Principal, require_city, require_scope
 from usmkit.idempotency import IdempotencyDep
 from usmkit.pagination import Page, PageParamsDep, split_page
-from usmkit.problems import PROBLEM_RESPONSES
+from usmkit.problems import PROBLEM_RESPONSES, problem_responses
 from usmkit.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(
@@ -50,6 +51,80 @@ async def post_values(
     async def write() -> DataValuesIngested:
         return await service.ingest_values(
             session=session, outbox=runtime.outbox, city=city, rows=bulk.rows
+        )
+
+    return await idempotency.run(session, DataValuesIngested, write)
+
+
+CSV_EXAMPLE = (
+    "data_element,district_code,period,value,sex,source,quality\n"
+    "HOMICIDES,DBN-CENTRAL,2025-03,4,female,SAPS,verified\n"
+    "POPULATION,,2025,3900000,,Census,estimated\n"
+)
+SDMX_CSV_EXAMPLE = (
+    "DATAFLOW,DATA_ELEMENT,REF_AREA,SEX,AGE,DISABILITY,TIME_PERIOD,OBS_VALUE,OBS_STATUS\n"
+    "USM:CITY_DATA(1.0),HOMICIDES,DBN-CENTRAL,F,_T,_T,2025-03,4,A\n"
+)
+
+
+@router.post(
+    "/upload",
+    response_model=DataValuesIngested,
+    responses=problem_responses(
+        (404, "Unknown city"),
+        (413, "The upload is too large"),
+        (415, "Neither CSV nor SDMX-CSV"),
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+                SDMX_CSV_MEDIA_TYPE: {"schema": {"type": "string"}, "example": SDMX_CSV_EXAMPLE},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "A CSV or SDMX-CSV file (by its content type).",
+                            },
+                            "format": {"enum": ["csv", "sdmx-csv"]},
+                        },
+                    }
+                },
+            },
+        }
+    },
+)
+async def upload_values(
+    city: CityPath,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency: IdempotencyDep,
+    principal: Annotated[Principal, Depends(require_scope("indicators:write"))],
+) -> DataValuesIngested:
+    """Load data values from a CSV or SDMX-CSV 1.0 file: all lines are stored, or none.
+
+    Send the file as the body (`text/csv`, or `application/vnd.sdmx.data+csv` for
+    SDMX-CSV) or as the `file` part of a `multipart/form-data` form (its content type, or
+    a `format` field, says which). CSV has a header naming columns among `data_element`,
+    `district_code`, `period`, `value`, `sex`, `age_band`, `disability`, `source`,
+    `quality`. SDMX-CSV uses the `USM:CITY_DATA(1.0)` dataflow: DATA_ELEMENT, REF_AREA
+    (`_T` for the whole city), SEX (F/M/O/_T), AGE, DISABILITY (PD/NPD/_T), TIME_PERIOD,
+    OBS_VALUE, OBS_STATUS (A/P/E), SOURCE. Every line is checked as a JSON bulk row is;
+    problems come back in one `422` with `loc` `["body", "line", N, column]` (the header
+    is line 1). Up to 200,000 lines; large loads go through PostgreSQL COPY.
+    """
+    require_city(principal, city)
+    upload = await service.read_upload(request)
+
+    async def write() -> DataValuesIngested:
+        return await service.ingest_upload(
+            session=session, outbox=runtime.outbox, city=city, upload=upload
         )
 
     return await idempotency.run(session, DataValuesIngested, write)

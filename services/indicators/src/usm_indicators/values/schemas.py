@@ -56,7 +56,25 @@ class DataValueCreate(BaseModel):
 
 
 class DataValuesBulkCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "rows": [
+                        {
+                            "data_element": "HOMICIDES",
+                            "district_code": "DBN-CENTRAL",
+                            "period": "2025-03",
+                            "value": 4,
+                            "source": "SAPS crime statistics",
+                        },
+                        {"data_element": "POPULATION", "period": "2025", "value": 3_900_000},
+                    ]
+                }
+            ]
+        },
+    )
 
     rows: list[DataValueCreate] = Field(min_length=1, max_length=10_000)
 

@@ -27,10 +27,6 @@ class CityRepository:
         await self.session.refresh(city)
         return city
 
-    async def delete(self, city: City) -> None:
-        await self.session.delete(city)
-        await self.session.flush()
-
     async def list(
         self, params: PageParams, *, role: str | None, country_code: str | None
     ) -> Sequence[City]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from usm_network.aggregates import service as aggregates_service
 from usm_network.knowledge.repository import KnowledgeRepository
 from usm_network.sync.feed import record_knowledge_item
 from usmkit.events.cloudevents import CloudEvent, event_type
@@ -82,10 +83,20 @@ async def on_plan_published(session: AsyncSession, event: CloudEvent) -> None:
         await record_knowledge_item(session, item)
 
 
+async def on_aggregates_published(session: AsyncSession, event: CloudEvent) -> None:
+    """A city's public aggregates for a period: kept for benchmarks and shared with peers.
+
+    The kit's inbox makes a redelivery a no-op; an older computation arriving late changes
+    nothing (the latest `computed_at` wins).
+    """
+    await aggregates_service.keep_published(session=session, data=event.data)
+
+
 SUBSCRIPTION = Subscription(
-    topics=(topic_for("appraisals"),),
+    topics=(topic_for("appraisals"), topic_for("indicators")),
     handlers={
         event_type("appraisals", "lesson.published"): on_lesson_published,
         event_type("appraisals", "plan.published"): on_plan_published,
+        event_type("indicators", "aggregates.published"): on_aggregates_published,
     },
 )

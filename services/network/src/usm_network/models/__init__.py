@@ -12,6 +12,7 @@ class Base(DeclarativeBase):
 
 kit_tables = define_kit_tables(Base.metadata)
 
+from usm_network.models.aggregate import IndicatorAggregate  # noqa: E402
 from usm_network.models.city import City, Partnership  # noqa: E402
 from usm_network.models.knowledge import KnowledgeComment, KnowledgeItem  # noqa: E402
 from usm_network.models.sync import Peer, SyncChange, SyncNonce, SyncRun  # noqa: E402
@@ -19,6 +20,7 @@ from usm_network.models.sync import Peer, SyncChange, SyncNonce, SyncRun  # noqa
 __all__ = [
     "Base",
     "City",
+    "IndicatorAggregate",
     "KnowledgeComment",
     "KnowledgeItem",
     "Partnership",

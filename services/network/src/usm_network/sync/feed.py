@@ -1,14 +1,16 @@
 """Putting this node's shared records on its change feed, and what of them may travel.
 
-Only public fields leave: never contacts, comments, authors or anything non-public.
+Only public fields leave: never contacts, comments, authors, anything non-public, or a
+suppressed indicator value as a number.
 """
 
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from usm_network.aggregates.schemas import AggregateRecord
 from usm_network.knowledge.markdown import strip_html
-from usm_network.models import City, KnowledgeItem
+from usm_network.models import City, IndicatorAggregate, KnowledgeItem
 from usm_network.sync.repository import FeedRepository
 from usm_network.sync.schemas import KnowledgeRecord
 
@@ -80,4 +82,44 @@ async def record_city(session: AsyncSession, city: City) -> None:
         origin_node=city.origin_node,
         version=city.version,
         payload=city_payload(city),
+    )
+
+
+def aggregate_payload(aggregate: IndicatorAggregate) -> dict[str, Any]:
+    """What may leave this deployment about a city's aggregate: public, suppressed values null.
+
+    Built through `AggregateRecord`, whose validation nulls any suppressed value again.
+    """
+    return AggregateRecord.model_validate(
+        {
+            "id": aggregate.id,
+            "city": aggregate.city,
+            "period": aggregate.period,
+            "computed_at": aggregate.computed_at,
+            "indicators": aggregate.indicators,
+            "index": aggregate.index,
+            "version": aggregate.version,
+        }
+    ).model_dump(mode="json")
+
+
+async def record_aggregate(session: AsyncSession, aggregate: IndicatorAggregate) -> None:
+    """Put this node's new version of a city's aggregate on the change feed."""
+    await FeedRepository(session).put(
+        record_type="indicator_aggregate",
+        record_id=str(aggregate.id),
+        origin_node=aggregate.origin_node,
+        version=aggregate.version,
+        payload=aggregate_payload(aggregate),
+    )
+
+
+async def record_aggregate_withdrawn(session: AsyncSession, aggregate: IndicatorAggregate) -> None:
+    """Put a tombstone for a withdrawn aggregate on the change feed."""
+    await FeedRepository(session).put(
+        record_type="indicator_aggregate",
+        record_id=str(aggregate.id),
+        origin_node=aggregate.origin_node,
+        version=aggregate.version + 1,
+        payload=None,
     )

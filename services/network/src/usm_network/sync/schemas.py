@@ -2,13 +2,14 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
+from usm_network.aggregates.schemas import AggregateRecord
 from usm_network.cities.schemas import SLUG_PATTERN, CityRole, CountryCode, LanguageCode
 from usm_network.knowledge.schemas import Dimension, KnowledgeKind, Licence, Tag
 
-RecordType = Literal["knowledge_item", "city"]
-RECORD_TYPES: list[RecordType] = ["knowledge_item", "city"]
+RecordType = Literal["knowledge_item", "city", "indicator_aggregate"]
+RECORD_TYPES: list[RecordType] = ["knowledge_item", "city", "indicator_aggregate"]
 NodeId = str
 
 
@@ -58,6 +59,7 @@ class CityRecord(BaseModel):
 RECORD_MODELS: dict[str, type[BaseModel]] = {
     "knowledge_item": KnowledgeRecord,
     "city": CityRecord,
+    "indicator_aggregate": AggregateRecord,
 }
 
 
@@ -73,6 +75,15 @@ class FeedChange(BaseModel):
     version: int = Field(ge=1)
     deleted: bool
     payload: dict[str, Any] | None = Field(description="The record; null for a tombstone.")
+    # The payload as validated, so applying it needs no second validation.
+    _record: BaseModel | None = PrivateAttr(default=None)
+
+    @property
+    def record(self) -> BaseModel:
+        """The validated record (of a change that is not a tombstone)."""
+        if self._record is None:
+            raise ValueError("a tombstone has no record")
+        return self._record
 
     @model_validator(mode="after")
     def _payload_matches(self) -> Self:
@@ -80,9 +91,13 @@ class FeedChange(BaseModel):
             raise ValueError("a tombstone has no payload and a record has one")
         if self.payload is not None:
             record = RECORD_MODELS[self.record_type].model_validate(self.payload)
+            self._record = record
             record_id = str(getattr(record, "id", None) or getattr(record, "slug", ""))
             if record_id != self.record_id or getattr(record, "version", None) != self.version:
                 raise ValueError("payload does not match record_id and version")
+            # Keep the record as validated, not as sent: what is applied and passed on down
+            # a chain is then normalised (e.g. a suppressed value is null, never a number).
+            self.payload = record.model_dump(mode="json")
         return self
 
 
@@ -126,8 +141,8 @@ class PeerCreate(BaseModel):
                     "node_id": "juarez-node",
                     "base_url": "https://usm.juarez.example.org",
                     "secret": "a-long-random-shared-secret-of-32-chars-or-more",
-                    "shares": ["knowledge_item", "city"],
-                    "accepts": ["knowledge_item", "city"],
+                    "shares": ["knowledge_item", "city", "indicator_aggregate"],
+                    "accepts": ["knowledge_item", "city", "indicator_aggregate"],
                 }
             ]
         },

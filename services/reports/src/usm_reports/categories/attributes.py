@@ -25,8 +25,12 @@ def check_attributes(
     *,
     loc_prefix: Sequence[str | int] = ("body", "attributes"),
     from_text: bool = False,
+    require_answers: bool = True,
 ) -> tuple[dict[str, Any], list[FieldError]]:
-    """The answers normalised for storage, and every problem found (empty when valid)."""
+    """The answers normalised for storage, and every problem found (empty when valid).
+
+    `require_answers=False` accepts unanswered required attributes (for channels that
+    cannot ask them); answers given are checked all the same."""
     by_code = {definition["code"]: definition for definition in definitions}
     errors: list[FieldError] = []
     normalized: dict[str, Any] = {}
@@ -38,7 +42,7 @@ def check_attributes(
     for code, definition in by_code.items():
         value = answers.get(code)
         if value is None or value == "" or value == []:
-            if definition.get("required"):
+            if definition.get("required") and require_answers:
                 errors.append(_error(loc_prefix, code, "This attribute is required.", "missing"))
             continue
         try:

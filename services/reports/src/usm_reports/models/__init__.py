@@ -16,9 +16,11 @@ kit_tables = define_kit_tables(Base.metadata)
 known_cities = define_city_directory(Base.metadata)
 city_directory = CityDirectory(known_cities)
 
+from usm_reports.models.audit import SensitiveReadAudit  # noqa: E402
 from usm_reports.models.category import Category  # noqa: E402
 from usm_reports.models.district import District  # noqa: E402
 from usm_reports.models.report import Report  # noqa: E402
+from usm_reports.models.sms import SmsReceipt  # noqa: E402
 from usm_reports.models.status_change import ReportStatusChange  # noqa: E402
 
 __all__ = [
@@ -27,6 +29,8 @@ __all__ = [
     "District",
     "Report",
     "ReportStatusChange",
+    "SensitiveReadAudit",
+    "SmsReceipt",
     "city_directory",
     "kit_tables",
     "known_cities",

@@ -7,6 +7,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Double,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -31,7 +32,7 @@ STATUSES: tuple[str, ...] = (
     "resolved",
     "closed",
 )
-CHANNELS: tuple[str, ...] = ("api", "web", "app", "open311")
+CHANNELS: tuple[str, ...] = ("api", "web", "app", "open311", "sms")
 CHANNEL_CHECK = "channel IN (" + ", ".join(f"'{channel}'" for channel in CHANNELS) + ")"
 STATUS_CHECK = "status IN (" + ", ".join(f"'{status}'" for status in STATUSES) + ")"
 
@@ -55,8 +56,16 @@ class Report(Base):
             name="located",
         ),
         CheckConstraint(CHANNEL_CHECK, name="channel"),
+        CheckConstraint("(merged_into_id IS NULL) = (merged_at IS NULL)", name="merge_paired"),
+        CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
         # The staff list: one city, newest first.
         Index("ix_reports_city_submitted_at", "city", "submitted_at", "id"),
+        # Duplicate candidates: same city and category, near in time.
+        Index(
+            "ix_reports_city_category_code_submitted_at", "city", "category_code", "submitted_at"
+        ),
+        # Map aggregates group by cell within a city.
+        Index("ix_reports_city_h3_cell", "city", "h3_cell"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -69,6 +78,9 @@ class Report(Base):
     longitude: Mapped[float | None] = mapped_column(Double)
     address_string: Mapped[str | None] = mapped_column(String(500))
     address_id: Mapped[str | None] = mapped_column(String(100))
+    # The H3 cell (resolution 9) holding the point: what public views snap to and what map
+    # aggregates count by. Null without coordinates.
+    h3_cell: Mapped[str | None] = mapped_column(String(16))
     district_code: Mapped[str | None] = mapped_column(String(50))
     outside_districts: Mapped[bool] = mapped_column(Boolean)
     description: Mapped[str | None] = mapped_column(Text)
@@ -77,6 +89,12 @@ class Report(Base):
     media_urls: Mapped[list[str]] = mapped_column(JSONB, default=list)
     # Name, e-mail and phone sealed with AES-GCM (reports.contacts); null when none given.
     contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # When the retention purge erased the contact (contact_sealed is then null).
+    contact_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A duplicate points at the report it was merged into (its primary); its own workflow
+    # stops there and its reporter follows the primary's status.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("reports.id"))
+    merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # How the report arrived (native API and its portals, or Open311).
     channel: Mapped[str] = mapped_column(String(20), default="api")
     # Only the SHA-256 of the tracking code is kept; the code itself is shown once.

@@ -37,3 +37,5 @@ class ReportStatusChange(Base):
     actor: Mapped[str] = mapped_column(String(200))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     public_note: Mapped[str | None] = mapped_column(Text)
+    # Set on the entry that records the report's merge into this primary report.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("reports.id"))

@@ -126,8 +126,9 @@ async def get_requests(
     `start_date`, `end_date` (the last 90 days by default) and `status` (open, closed).
     Pages of `page_size` (at most and by default 1000) numbered by `page` from 1.
 
-    Locations are generalised (about 100 m) and free text scrubbed of e-mail addresses,
-    phone and ID numbers; sensitive requests show their district only, without text.
+    Locations are the centres of their H3 cells (resolution 9, about 200 m across) and free
+    text is scrubbed of e-mail addresses, phone and ID numbers; sensitive requests show
+    their district only, without text.
     """
     city = await service.require_jurisdiction(session, request.query_params.get("jurisdiction_id"))
     query = service.requests_query(city, request.query_params, now=datetime.now(UTC))

@@ -19,10 +19,11 @@ from usm_reports.categories.repository import CategoryRepository
 from usm_reports.categories.schemas import Language
 from usm_reports.districts.repository import DistrictRepository
 from usm_reports.models import Category, Report, city_directory
-from usm_reports.reports.privacy import scrub, snap
+from usm_reports.reports.privacy import public_point, scrub
 from usm_reports.reports.repository import (
     Open311Query,
     Open311Repository,
+    ReportRepository,
     StatusChangeRepository,
 )
 from usm_reports.reports.schemas import ReportCreate
@@ -127,6 +128,10 @@ async def request_views(
     categories = {c.code: c for c in await CategoryRepository(session).list_all(city)}
     districts = {d.code: d.name for d in await DistrictRepository(session).list_for_city(city)}
     notes = await StatusChangeRepository(session).latest_notes([report.id for report in reports])
+    # A merged duplicate is open or closed as its primary is (its own workflow stopped).
+    primary_statuses = await ReportRepository(session).statuses(
+        {report.merged_into_id for report in reports if report.merged_into_id is not None}
+    )
     return [
         public_request(
             report,
@@ -134,6 +139,9 @@ async def request_views(
             district_name=districts.get(report.district_code or ""),
             latest_note=notes.get(report.id),
             language=language,
+            status=primary_statuses.get(report.merged_into_id, report.status)
+            if report.merged_into_id is not None
+            else report.status,
         )
         for report in reports
     ]
@@ -146,12 +154,14 @@ def public_request(
     district_name: str | None,
     latest_note: str | None,
     language: Language,
+    status: str,
 ) -> dict[str, Any]:
-    """One service request as the public may see it (ARCHITECTURE §5)."""
+    """One service request as the public may see it (ARCHITECTURE §5); `status` is its
+    workflow status (a merged duplicate's is its primary's)."""
     sensitive = report.sensitivity != "normal"
     view: dict[str, Any] = {
         "service_request_id": str(report.id),
-        "status": open311_status(report.status),
+        "status": open311_status(status),
         "status_notes": None if sensitive else scrub(latest_note),
         "service_name": localized(category.names, language) if category else None,
         "service_code": report.category_code,
@@ -168,8 +178,8 @@ def public_request(
         "media_url": None if sensitive or not report.media_urls else report.media_urls[0],
     }
     if not sensitive:
-        view["lat"] = snap(report.latitude)
-        view["long"] = snap(report.longitude)
+        point = public_point(report)
+        view["lat"], view["long"] = point if point else (None, None)
     return view
 
 

@@ -1,12 +1,18 @@
+import math
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
-from usm_reports.models.report import STATUSES
+from usm_reports.audit.service import SENSITIVE_READ_SCOPE
 from usm_reports.reports import service
 from usm_reports.reports.contacts import vault_for
-from usm_reports.reports.repository import ReportRepository, StatusChangeRepository
+from usm_reports.reports.filters import ReportFilterDep
+from usm_reports.reports.repository import (
+    BoundingBox,
+    ReportRepository,
+    StatusChangeRepository,
+)
 from usm_reports.reports.schemas import (
     SLUG_PATTERN,
     ReportContact,
@@ -73,56 +79,67 @@ async def track_report(
     return await service.track_report(session=session, tracking_code=tracking_code)
 
 
-def parse_statuses(raw: str | None) -> list[str] | None:
-    if raw is None:
-        return None
-    statuses = [part.strip() for part in raw.split(",") if part.strip()]
-    unknown = [part for part in statuses if part not in STATUSES]
-    if unknown or not statuses:
-        raise UnprocessableContent(
-            f"Unknown status {unknown[0] if unknown else raw!r}.",
-            errors=[
-                FieldError(
-                    loc=["query", "status"],
-                    msg=f"Each status must be one of {', '.join(STATUSES)}.",
-                    type="enum",
-                )
-            ],
-        )
-    return statuses
-
-
 @router.get("", response_model=Page[ReportRead])
 async def list_reports(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require_scope("reports:read"))],
     page: PageParamsDep,
+    report_filter: ReportFilterDep,
     city: Annotated[str, Query(max_length=100, pattern=SLUG_PATTERN)],
-    status: Annotated[
+    bbox: Annotated[
         str | None,
         Query(
             max_length=200,
-            description="Comma-separated statuses; `submitted,under_review` is the "
-            "moderation queue.",
-            examples=["submitted,under_review"],
+            description="`west,south,east,north` in WGS84 degrees: reports located inside.",
+            examples=["31.0,-29.9,31.1,-29.8"],
         ),
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=2, max_length=200, description="Words the description contains."),
+    ] = None,
 ) -> Page[ReportRead]:
-    """Reports of one of the caller's cities, newest first.
+    """Reports of one of the caller's cities, newest first; filters by category, status
+    (`submitted,under_review` is the moderation queue), period, district, bounding box
+    and text.
 
     Sensitive reports come without description, attributes and exact location unless
-    the caller has `reports:sensitive:read`.
+    the caller has `reports:sensitive:read`; for such callers the bounding box and text
+    filters skip sensitive reports, so a search cannot reveal what the view hides.
     """
     require_city(principal, city)
-    statuses = parse_statuses(status)
-    rows = await ReportRepository(session).list(page, city=city, statuses=statuses)
+    rows = await ReportRepository(session).list(
+        page,
+        city=city,
+        report_filter=report_filter,
+        bbox=parse_bbox(bbox),
+        text=q,
+        include_sensitive_in_search=principal.has_scope(SENSITIVE_READ_SCOPE),
+    )
     items, next_cursor = split_page(
         list(rows), page, lambda report: [report.submitted_at.isoformat(), str(report.id)]
     )
     return Page[ReportRead](
-        items=[service.staff_view(report, principal=principal) for report in items],
+        items=await service.staff_views(
+            session=session, reports=items, principal=principal, action="report.list"
+        ),
         next_cursor=next_cursor,
     )
+
+
+def parse_bbox(raw: str | None) -> BoundingBox | None:
+    if raw is None:
+        return None
+    try:
+        west, south, east, north = (float(part) for part in raw.split(","))
+    except ValueError:
+        west = south = east = north = math.nan
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise UnprocessableContent(
+            "bbox must be west,south,east,north in degrees, west <= east, south <= north.",
+            errors=[FieldError(loc=["query", "bbox"], msg="Not a bounding box.", type="bbox")],
+        )
+    return BoundingBox(west=west, south=south, east=east, north=north)
 
 
 ReportIdPath = Annotated[uuid.UUID, Path(description="The report's id.")]
@@ -136,12 +153,15 @@ async def get_report(
     principal: Annotated[Principal, Depends(require_scope("reports:read"))],
 ) -> ReportRead:
     """One report of the caller's cities; its `ETag` is what a status change's `If-Match`
-    takes."""
+    takes. Showing a sensitive report in full is written to the city's audit log."""
     report = await service.get_report_for_staff(
         session=session, report_id=report_id, principal=principal
     )
     response.headers["ETag"] = service.etag_of(report)
-    return service.staff_view(report, principal=principal)
+    [view] = await service.staff_views(
+        session=session, reports=[report], principal=principal, action="report.read"
+    )
+    return view
 
 
 @router.post("/{report_id}/status", response_model=ReportRead)
@@ -177,7 +197,10 @@ async def change_report_status(
         if_match=if_match,
     )
     response.headers["ETag"] = service.etag_of(report)
-    return service.staff_view(report, principal=principal)
+    [view] = await service.staff_views(
+        session=session, reports=[report], principal=principal, action="report.status"
+    )
+    return view
 
 
 @router.get("/{report_id}/history", response_model=Page[ReportStatusChangeRead])
@@ -209,7 +232,8 @@ async def read_report_contact(
     principal: Annotated[Principal, Depends(require_scope("reports:contacts:read"))],
 ) -> ReportContact:
     """How to reach the reporter: for the moderators of the report's city only
-    (`reports:contacts:read`); 404 when the reporter left no contact details."""
+    (`reports:contacts:read`); 404 when the reporter left no contact details or they were
+    erased after the retention period. Every reading is written to the audit log."""
     return await service.read_contact(
         session=session, report_id=report_id, principal=principal, vault=vault_for(runtime)
     )

@@ -8,8 +8,19 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_reports.models import Report, ReportStatusChange
+from usm_reports.reports.filters import ReportFilter
 from usmkit.pagination import PageParams
 from usmkit.problems import BadRequest
+
+
+@dataclass(frozen=True, kw_only=True)
+class BoundingBox:
+    """WGS84 degrees, west <= east (no antimeridian crossing: no member city needs it)."""
+
+    west: float
+    south: float
+    east: float
+    north: float
 
 
 class ReportRepository:
@@ -27,21 +38,44 @@ class ReportRepository:
             query = query.with_for_update()
         return (await self.session.scalars(query)).one_or_none()
 
+    async def statuses(self, report_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The current workflow status of each of these reports."""
+        if not report_ids:
+            return {}
+        query = select(Report.id, Report.status).where(Report.id.in_(report_ids))
+        return {row.id: row.status for row in (await self.session.execute(query)).all()}
+
     async def get_by_tracking_code_hash(self, tracking_code_hash: str) -> Report | None:
         query = select(Report).where(Report.tracking_code_hash == tracking_code_hash)
         return (await self.session.scalars(query)).one_or_none()
 
     async def list(
-        self, params: PageParams, *, city: str, statuses: Collection[str] | None = None
+        self,
+        params: PageParams,
+        *,
+        city: str,
+        report_filter: ReportFilter,
+        bbox: BoundingBox | None = None,
+        text: str | None = None,
+        include_sensitive_in_search: bool = False,
     ) -> Sequence[Report]:
-        query = (
+        query = report_filter.apply(
             select(Report)
             .where(Report.city == city)
             .order_by(Report.submitted_at.desc(), Report.id.desc())
             .limit(params.limit + 1)
         )
-        if statuses:
-            query = query.where(Report.status.in_(statuses))
+        if bbox is not None:
+            query = query.where(
+                Report.longitude.between(bbox.west, bbox.east),
+                Report.latitude.between(bbox.south, bbox.north),
+            )
+        if text is not None:
+            # A literal substring: % and _ typed by the caller match themselves.
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(Report.description.ilike(f"%{escaped}%", escape="\\"))
+        if (bbox is not None or text is not None) and not include_sensitive_in_search:
+            query = query.where(Report.sensitivity == "normal")
         if params.after:
             try:
                 submitted_at, report_id = params.after

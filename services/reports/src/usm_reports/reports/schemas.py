@@ -9,7 +9,7 @@ from usm_reports.models.status_change import PUBLIC_NOTE_MAX_LENGTH
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 MEDIA_URL_PATTERN = r"^https?://[^\s]+$"
-Channel = Literal["api", "web", "app", "open311"]
+Channel = Literal["api", "web", "app", "open311", "sms"]
 Sensitivity = Literal["normal", "sensitive"]
 ReportStatus = Literal[
     "submitted", "under_review", "accepted", "rejected", "in_progress", "resolved", "closed"
@@ -107,6 +107,10 @@ class ReportTracking(BaseModel):
     submitted_at: datetime
     updated_at: datetime
     category_code: str
+    merged: bool = Field(
+        description="The city found this to be a duplicate and merged it into another "
+        "report: `status` and the later updates are that report's."
+    )
     updates: list[PublicStatusUpdate] = Field(description="Oldest first.")
 
 
@@ -143,6 +147,9 @@ class ReportStatusChangeRead(BaseModel):
     actor: str
     changed_at: datetime
     public_note: str | None
+    merged_into_id: uuid.UUID | None = Field(
+        description="Set on the entry recording the report's merge into this report."
+    )
 
 
 class ReportRead(BaseModel):
@@ -182,4 +189,8 @@ class ReportRead(BaseModel):
     status: ReportStatus
     submitted_at: datetime
     updated_at: datetime
+    merged_into_id: uuid.UUID | None = Field(
+        description="Set when the report was merged, as a duplicate, into this report."
+    )
+    merged_at: datetime | None
     version: int = Field(description="The report's version; its `ETag` is this in quotes.")

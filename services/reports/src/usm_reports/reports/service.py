@@ -1,15 +1,18 @@
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from usm_reports.audit.service import record_reads, record_sensitive_reads, reveals_sensitive
 from usm_reports.categories.attributes import check_attributes
 from usm_reports.categories.repository import CategoryRepository
 from usm_reports.districts.service import locate_district
 from usm_reports.models import Report, ReportStatusChange, city_directory
 from usm_reports.reports.contacts import ContactVault
+from usm_reports.reports.privacy import cell_of
 from usm_reports.reports.repository import ReportRepository, StatusChangeRepository
 from usm_reports.reports.schemas import (
     Channel,
@@ -31,7 +34,6 @@ from usmkit.problems import (
     UnprocessableContent,
 )
 
-SENSITIVE_READ_SCOPE = "reports:sensitive:read"
 # The actor recorded for the submission itself: never the reporter's identity.
 REPORTER_ACTOR = "reporter"
 
@@ -52,16 +54,22 @@ async def submit_report(
     vault: ContactVault,
     channel: Channel = "api",
     attributes_as_text: bool = False,
+    require_answers: bool = True,
 ) -> tuple[Report, str]:
     """Record a report in its district and announce it (`report.submitted`); returns the
-    report and its tracking code, which exists nowhere else afterwards."""
-    if not await city_directory.exists(session, report_in.city):
-        raise UnprocessableContent(
-            f"{report_in.city!r} is not a member city.",
-            errors=[FieldError(loc=["body", "city"], msg="Unknown city.", type="unknown_city")],
-        )
+    report and its tracking code, which exists nowhere else afterwards.
+
+    `require_answers=False` lets required attributes go unanswered, for channels that
+    cannot ask (SMS); moderators complete them."""
+    # Categories exist only for member cities: the city is looked up only to say which
+    # of the two is unknown (one query fewer on every accepted report).
     category = await CategoryRepository(session).get_active(report_in.city, report_in.category_code)
     if category is None:
+        if not await city_directory.exists(session, report_in.city):
+            raise UnprocessableContent(
+                f"{report_in.city!r} is not a member city.",
+                errors=[FieldError(loc=["body", "city"], msg="Unknown city.", type="unknown_city")],
+            )
         raise UnprocessableContent(
             f"{report_in.city!r} has no active category {report_in.category_code!r}.",
             errors=[
@@ -73,7 +81,10 @@ async def submit_report(
             ],
         )
     attributes, errors = check_attributes(
-        category.attributes, report_in.attributes, from_text=attributes_as_text
+        category.attributes,
+        report_in.attributes,
+        from_text=attributes_as_text,
+        require_answers=require_answers,
     )
     if errors:
         raise UnprocessableContent(
@@ -100,6 +111,11 @@ async def submit_report(
             sensitivity=category.sensitivity,
             latitude=report_in.latitude,
             longitude=report_in.longitude,
+            h3_cell=(
+                cell_of(report_in.latitude, report_in.longitude)
+                if report_in.latitude is not None and report_in.longitude is not None
+                else None
+            ),
             district_code=district_code,
             outside_districts=district_code is None,
             address_string=report_in.address_string,
@@ -159,33 +175,57 @@ async def find_by_tracking_code(*, session: AsyncSession, tracking_code: str) ->
 
 
 async def track_report(*, session: AsyncSession, tracking_code: str) -> ReportTracking:
-    """What the holder of a tracking code may see: status and the city's public notes."""
+    """What the holder of a tracking code may see: status and the city's public notes.
+
+    A merged duplicate's reporter follows the primary: its status, and its updates from
+    the merge on, after the duplicate's own. A sensitive primary's notes were written to
+    its own reporter, so the duplicate's reporter gets those updates without notes."""
     report = await find_by_tracking_code(session=session, tracking_code=tracking_code)
-    history = await StatusChangeRepository(session).list_for_report(report.id)
+    changes = StatusChangeRepository(session)
+    updates = [
+        PublicStatusUpdate(
+            status=change.to_status, changed_at=change.changed_at, public_note=change.public_note
+        )
+        for change in await changes.list_for_report(report.id)
+    ]
+    followed = report
+    if report.merged_into_id is not None and report.merged_at is not None:
+        primary = await ReportRepository(session).get(report.merged_into_id)
+        if primary is not None:
+            followed = primary
+            updates += [
+                PublicStatusUpdate(
+                    status=change.to_status,
+                    changed_at=change.changed_at,
+                    public_note=change.public_note if primary.sensitivity == "normal" else None,
+                )
+                for change in await changes.list_for_report(primary.id)
+                if change.changed_at > report.merged_at
+            ]
     return ReportTracking(
         id=report.id,
-        status=report.status,
+        status=followed.status,
         submitted_at=report.submitted_at,
-        updated_at=report.updated_at,
+        updated_at=max(report.updated_at, followed.updated_at),
         category_code=report.category_code,
-        updates=[
-            PublicStatusUpdate(
-                status=change.to_status,
-                changed_at=change.changed_at,
-                public_note=change.public_note,
-            )
-            for change in history
-        ],
+        merged=report.merged_into_id is not None,
+        updates=updates,
     )
 
 
 async def read_contact(
     *, session: AsyncSession, report_id: uuid.UUID, principal: Principal, vault: ContactVault
 ) -> ReportContact:
-    """The reporter's contact details, for the city's moderators only."""
+    """The reporter's contact details, for the city's moderators only; every reading is
+    written to the audit log."""
     report = await get_report_for_staff(session=session, report_id=report_id, principal=principal)
+    if report.contact_purged_at is not None:
+        raise NotFound("The reporter's contact details were erased after the retention period.")
     if report.contact_sealed is None:
         raise NotFound("The reporter left no contact details.")
+    await record_reads(
+        session=session, principal=principal, reports=[report], action="contact.read"
+    )
     return ReportContact.model_validate(vault.open(report.id, report.contact_sealed))
 
 
@@ -220,6 +260,10 @@ async def change_status(
         raise NotFound("No such report.")
     require_city(principal, report.city)
     require_if_match(if_match, report.version, "report")
+    if report.merged_into_id is not None:
+        raise Conflict(
+            f"The report was merged into {report.merged_into_id}; change that report instead."
+        )
     reason = refusal(report.status, change_in.status)
     if reason is not None:
         raise Conflict(reason)
@@ -260,11 +304,23 @@ async def change_status(
     return report
 
 
+async def staff_views(
+    *, session: AsyncSession, reports: Sequence[Report], principal: Principal, action: str
+) -> list[ReportRead]:
+    """Reports for city staff, in order; each sensitive one shown in full is written to the
+    audit log in this transaction (`action` says what showed it)."""
+    await record_sensitive_reads(
+        session=session, principal=principal, reports=reports, action=action
+    )
+    return [staff_view(report, principal=principal) for report in reports]
+
+
 def staff_view(report: Report, *, principal: Principal) -> ReportRead:
     """A report for city staff: a sensitive one's text and exact location need
-    `reports:sensitive:read` (ARCHITECTURE §5)."""
+    `reports:sensitive:read` (ARCHITECTURE §5). Callers go through `staff_views`, which
+    audits what this reveals."""
     view = ReportRead.model_validate(report)
-    if report.sensitivity == "sensitive" and not principal.has_scope(SENSITIVE_READ_SCOPE):
+    if report.sensitivity == "sensitive" and not reveals_sensitive(report, principal):
         view = view.model_copy(
             update={
                 "description": None,

@@ -18,6 +18,8 @@ ALLOWED_TRANSITIONS: Mapping[str, tuple[str, ...]] = {
 # Open311 knows two states only.
 CLOSED_STATUSES = frozenset({"rejected", "resolved", "closed"})
 OPEN_STATUSES = frozenset(ALLOWED_TRANSITIONS) - CLOSED_STATUSES
+# Where a report's handling ends (closed may still be reopened): retention counts from here.
+FINAL_STATUSES = ("closed", "rejected")
 
 
 def refusal(current: str, target: str) -> str | None:
