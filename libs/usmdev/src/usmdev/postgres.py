@@ -9,7 +9,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 
 # PostgreSQL refuses to run as root; as root we run it as this system user.
 SYSTEM_USER = "usm-postgres"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy import MetaData, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import (
@@ -22,6 +23,35 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
 )
+
+# SQLSTATEs of a server going away or refusing for now: connection exceptions (class 08),
+# shutdown and start-up (57P01-57P03), insufficient resources (class 53). Classes match by
+# prefix.
+TRANSIENT_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
+# asyncpg's own errors when a connection broke mid-operation (seen while PostgreSQL restarts).
+TRANSIENT_DRIVER_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Is this a failure of the platform, to retry later, rather than of the request or the
+    event? A plain `DBAPIError` may be either: its SQLSTATE and cause decide."""
+    if isinstance(exc, TRANSIENT_ERRORS + TRANSIENT_DRIVER_ERRORS):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        for cause in (exc.orig, getattr(exc.orig, "__cause__", None)):
+            if isinstance(cause, TRANSIENT_DRIVER_ERRORS):
+                return True
+            sqlstate = str(getattr(cause, "sqlstate", "") or "")
+            if sqlstate.startswith(TRANSIENT_SQLSTATES):
+                return True
+    return False
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from usmkit.db import TRANSIENT_ERRORS
+from usmkit.db import TRANSIENT_ERRORS, is_transient
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://usm.example.org/problems/"
@@ -185,6 +185,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(problem, {"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)})
 
     async def on_database_refusal(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            return await on_unavailable(request, exc)
         # SQLSTATE class 22 ("data exception": a NUL character, a number out of range, ...)
         # is the input's fault, whatever validation let it through: 422, and nothing stored.
         sqlstate = str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
@@ -197,6 +199,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         return await on_unexpected(request, exc)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            return await on_unavailable(request, exc)
         logger.exception("unhandled error", extra={"path": request.url.path})
         problem = Problem(
             type=PROBLEM_TYPE_BASE + "internal",

@@ -7,7 +7,7 @@ Create Date: 2026-11-25 14:00:00
 
 from collections.abc import Sequence
 
-import h3  # type: ignore[import-untyped]  # h3 ships no type information
+import h3
 import sqlalchemy as sa
 from alembic import op
 

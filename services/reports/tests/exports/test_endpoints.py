@@ -4,7 +4,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import h3  # type: ignore[import-untyped]
+import h3
 import pytest
 from sqlalchemy import text
 

@@ -2,7 +2,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import h3  # type: ignore[import-untyped]
+import h3
 
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 

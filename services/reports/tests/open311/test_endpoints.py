@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
-import h3  # type: ignore[import-untyped]
+import h3
 import httpx
 import pytest
 from sqlalchemy import select, text, update

@@ -1,4 +1,4 @@
-import h3  # type: ignore[import-untyped]
+import h3
 
 from usm_reports.models import Report
 from usm_reports.reports.privacy import cell_of, parent_cell, public_point, scrub

@@ -13,7 +13,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usmkit.db import TRANSIENT_ERRORS, Database
+from usmkit.db import Database, is_transient
 from usmkit.events.cloudevents import CloudEvent, InvalidEvent, SchemaRegistry
 from usmkit.events.kafka import ProducerHolder, new_consumer
 from usmkit.events.lifecycle import pause
@@ -114,7 +114,7 @@ class ConsumerRunner:
                 )
                 reason = f"{type(exc).__name__}: {exc}"
                 if attempt == self.settings.consumer_max_attempts:
-                    if isinstance(exc, TRANSIENT_ERRORS):
+                    if is_transient(exc):
                         raise
                     await self.dead_letter(record, reason)
                     return

@@ -7,7 +7,7 @@ scrubbed; a sensitive one is placed by its district only, with no text at all.
 
 import re
 
-import h3  # type: ignore[import-untyped]  # h3 ships no type information
+import h3
 
 from usm_reports.models import Report
 
