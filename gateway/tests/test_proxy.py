@@ -79,10 +79,25 @@ async def test_down_service_is_503_and_slow_service_is_504(
 
 
 async def test_oversized_bodies_are_refused(upstream: str, usm_gateway: GatewayFactory) -> None:
-    async with usm_gateway({"reports": upstream}) as client:
+    async with usm_gateway({"reports": upstream, "indicators": upstream}) as client:
         response = await client.post("/api/v1/reports", content=b"x" * 1001)
+        bulk = await client.post("/api/v1/indicators/cities/durban/values", content=b"x" * 1001)
+        too_bulky = await client.post(
+            "/api/v1/indicators/cities/durban/values", content=b"x" * 2001
+        )
+        admin = await client.post(
+            "/api/v1/admin/clients",
+            content=b'{"name": "' + b"x" * 70_000 + b'"}',
+            headers={"content-type": "application/json"},
+        )
     assert response.status_code == 413
     assert response.json()["status"] == 413
+    # Bulk loads have their own, larger limit.
+    assert bulk.status_code == 200
+    assert too_bulky.status_code == 413
+    # The gateway's own routes refuse big bodies before reading them (and before auth).
+    assert admin.status_code == 413
+    assert admin.headers["content-type"] == "application/problem+json"
 
 
 async def test_roles_are_published_as_data(upstream: str, usm_gateway: GatewayFactory) -> None:

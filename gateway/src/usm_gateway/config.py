@@ -46,6 +46,8 @@ class GatewaySettings(KitSettings):
     connect_timeout_s: float = 2.0
     upstream_timeout_s: float = 15.0
     max_body_bytes: int = 1024 * 1024
+    # Bulk loads (indicator values, uploads) are the one route class with big bodies.
+    max_bulk_body_bytes: int = 64 * 1024 * 1024
     # The dev issuer lets `usm token` mint bearer tokens locally; off unless enabled.
     dev_issuer_enabled: bool = False
     dev_issuer_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)

@@ -28,6 +28,7 @@ from usmkit.observability import RequestContextMiddleware, configure_logging, me
 from usmkit.open311 import Open311Error, format_of_path, render_error
 from usmkit.policy import OPEN311_PREFIX, security_openapi
 from usmkit.problems import (
+    PayloadTooLarge,
     ProblemError,
     install_problem_handlers,
     problem_openapi,
@@ -36,6 +37,9 @@ from usmkit.problems import (
 
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 READY_TIMEOUT_S = 3.0
+ADMIN_PREFIX = "/api/v1/admin/"
+# Admin bodies are a few hundred bytes; anything near this is not a client or a key.
+ADMIN_MAX_BODY_BYTES = 64 * 1024
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -82,6 +86,38 @@ class EdgeMiddleware:
                     "latency_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
+
+
+class AdminBodyLimitMiddleware:
+    """The gateway's own routes (the admin API) refuse big bodies as they arrive, before
+    anything reads them whole: 413 problem+json. Proxied routes apply their limits in
+    `proxy.read_body`."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = ADMIN_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        too_large = PayloadTooLarge(f"The body may be at most {self.max_body_bytes} bytes.")
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            response = problem_response(too_large.to_problem(scope["path"]))
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise too_large
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def install_open311_errors(app: FastAPI) -> None:
@@ -154,6 +190,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 "ratelimit-reset",
             ],
         )
+    app.add_middleware(AdminBodyLimitMiddleware)
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(RequestContextMiddleware, service=SERVICE_NAME)
 

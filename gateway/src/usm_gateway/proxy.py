@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from usm_gateway.config import GatewaySettings
 from usm_gateway.identity import Authenticator
-from usm_gateway.ratelimit import RateLimiter
+from usm_gateway.ratelimit import RateLimiter, route_class
 from usm_gateway.upstream import Unforwardable, Upstream, UpstreamTimeout, UpstreamUnavailable
 from usmkit.auth import mint_internal_token
 from usmkit.observability import REQUEST_ID_HEADER
@@ -74,7 +74,10 @@ async def forward(
     if base_url is None:
         raise NotFound(f"No service {service!r}.")
     request_id: str = request.state.request_id
-    body = await read_body(request, settings.max_body_bytes)
+    bulk = route_class(request.method, request.url.path) == "bulk"
+    body = await read_body(
+        request, settings.max_bulk_body_bytes if bulk else settings.max_body_bytes
+    )
     principal = await authenticator.authenticate(request, client, body)
     client_host = request.client.host if request.client else "unknown"
     allowance = limiter.check(principal, client_host, request.method, request.url.path)

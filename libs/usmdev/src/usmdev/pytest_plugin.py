@@ -220,6 +220,7 @@ def usm_gateway(usm_database: DatabaseFactory) -> GatewayFactory:
                     "dev_issuer_enabled": True,
                     "upstream_timeout_s": 0.5,
                     "max_body_bytes": 1000,
+                    "max_bulk_body_bytes": 2000,
                     "api_key_cache_s": 0,
                     **overrides,
                 }
