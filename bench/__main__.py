@@ -22,7 +22,7 @@ from usmdev.stack import Stack, StackLayout
 
 # What `make bench` runs, in the table's order. Each module in bench/ has
 # `measure(stack: Stack) -> list[Figure]`.
-BENCHMARKS = ("gateway_overhead",)
+BENCHMARKS = ("gateway_overhead", "reports_intake", "indicators", "network_sync")
 
 
 class Benchmark(Protocol):
