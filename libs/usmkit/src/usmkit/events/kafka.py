@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -22,6 +24,14 @@ def new_producer(settings: KitSettings, *, client_id: str) -> AIOKafkaProducer:
         retry_backoff_ms=200,
         linger_ms=5,
     )
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
 
 
 def new_consumer(settings: KitSettings, *topics: str, group_id: str) -> AIOKafkaConsumer:
@@ -68,11 +78,23 @@ class ProducerHolder:
     async def send(
         self, topic: str, *, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
     ) -> None:
+        await self.send_all([OutgoingMessage(topic, key, value, headers)])
+
+    async def send_all(self, messages: Sequence[OutgoingMessage]) -> None:
+        """Send a batch and wait for every acknowledgement. aiokafka keeps one batch in flight
+        per partition, so per-key order holds without waiting for each message in turn."""
         producer = await self.get()
-        await asyncio.wait_for(
-            producer.send_and_wait(topic, value=value, key=key, headers=headers),
-            self.settings.kafka_send_timeout_s,
-        )
+
+        async def enqueue_and_wait() -> None:
+            delivered = [
+                await producer.send(
+                    message.topic, value=message.value, key=message.key, headers=message.headers
+                )
+                for message in messages
+            ]
+            await asyncio.gather(*delivered)
+
+        await asyncio.wait_for(enqueue_and_wait(), self.settings.kafka_send_timeout_s)
 
     async def ping(self) -> None:
         producer = await self.get()

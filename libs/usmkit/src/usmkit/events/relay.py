@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from usmkit.db import Database
 from usmkit.events.cloudevents import CONTENT_TYPE
-from usmkit.events.kafka import ProducerHolder
+from usmkit.events.kafka import OutgoingMessage, ProducerHolder
 from usmkit.events.lifecycle import pause
 from usmkit.observability import EVENTS_PUBLISHED
 from usmkit.tables import KitTables
@@ -72,14 +72,19 @@ class OutboxRelay:
                     .limit(BATCH_SIZE)
                 )
             ).all()
-            for row in rows:
-                # Sequential sends keep per-key order even if the producer retries.
-                await self.producer.send(
-                    row.topic,
-                    key=row.message_key.encode(),
-                    value=json.dumps(row.envelope, separators=(",", ":")).encode(),
-                    headers=[("content-type", CONTENT_TYPE.encode())],
-                )
+            # All or nothing: if any send fails, no row is marked and the batch is sent again
+            # (consumers drop what they already have through their inbox).
+            await self.producer.send_all(
+                [
+                    OutgoingMessage(
+                        row.topic,
+                        key=row.message_key.encode(),
+                        value=json.dumps(row.envelope, separators=(",", ":")).encode(),
+                        headers=[("content-type", CONTENT_TYPE.encode())],
+                    )
+                    for row in rows
+                ]
+            )
             if rows:
                 await session.execute(
                     self.table.update()
