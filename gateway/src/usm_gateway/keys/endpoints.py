@@ -12,7 +12,6 @@ from usm_gateway.keys.schemas import (
     ApiKeyIssued,
     ApiKeyRead,
 )
-from usm_gateway.models import ApiKey
 from usm_gateway.state import AdminDep, GatewayDep, IdempotencyDep, SessionDep
 from usmkit.pagination import Page, PageParamsDep, split_page
 from usmkit.problems import PROBLEM_RESPONSES
@@ -54,7 +53,7 @@ async def issue_key(
 
     async def write() -> ApiKeyIssued:
         key, secret = await service.issue_key(session=session, key_in=key_in)
-        return issued(key, secret)
+        return ApiKeyIssued.of(key, secret)
 
     return await idempotency.run(session, ApiKeyIssued, write)
 
@@ -90,15 +89,9 @@ async def rotate_key(
     async def write() -> ApiKeyIssued:
         old_prefix, key, secret = await service.rotate_key(session=session, key_id=key_id)
         gateway.authenticator.forget(old_prefix)
-        return issued(key, secret)
+        return ApiKeyIssued.of(key, secret)
 
     return await idempotency.run(session, ApiKeyIssued, write)
-
-
-def issued(key: ApiKey, secret: str) -> ApiKeyIssued:
-    return ApiKeyIssued.model_validate(
-        {**ApiKeyRead.model_validate(key).model_dump(), "key": secret}
-    )
 
 
 @router.post("/keys/{key_id}/revoke", response_model=ApiKeyRead)

@@ -1,9 +1,12 @@
+from __future__ import annotations
+
 import re
 import uuid
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from usm_gateway.models import ApiKey
 from usmkit.auth import ROLE_SCOPES
 
 KNOWN_SCOPES = frozenset().union(*ROLE_SCOPES.values())
@@ -91,3 +94,7 @@ class ApiKeyRead(BaseModel):
 
 class ApiKeyIssued(ApiKeyRead):
     key: str = Field(description="The secret key. Shown only now; store it safely.")
+
+    @classmethod
+    def of(cls, key: ApiKey, secret: str) -> ApiKeyIssued:
+        return cls.model_validate({**ApiKeyRead.model_validate(key).model_dump(), "key": secret})

@@ -1,4 +1,5 @@
-"""The `usm` command: run the stack, migrate, seed, mint dev tokens, export contracts."""
+"""The `usm` command: run the stack, migrate, seed, mint dev tokens, manage API keys,
+export contracts."""
 
 from __future__ import annotations
 
@@ -7,13 +8,20 @@ import json
 import os
 import signal
 import time
+import uuid
+from collections.abc import Coroutine
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import BaseModel, ValidationError
 
 from usmdev.catalog import DATABASE_SPECS, SERVICE_SPECS
 from usmdev.stack import PortInUse, Stack, StackLayout, migrate
+
+if TYPE_CHECKING:
+    from usm_gateway.keys.schemas import ApiKeyRead
 
 app = typer.Typer(help="USM developer commands.", no_args_is_help=True)
 dev = typer.Typer(help="The local stack on embedded PostgreSQL and Tansu.", no_args_is_help=True)
@@ -22,6 +30,11 @@ app.add_typer(dev, name="dev")
 sync = typer.Typer(help="City-to-city sync between deployments.", no_args_is_help=True)
 app.add_typer(contracts, name="contracts")
 app.add_typer(sync, name="sync")
+keys = typer.Typer(
+    help="API clients and keys, on the gateway's database (`USM_GATEWAY_DATABASE_URL`).",
+    no_args_is_help=True,
+)
+app.add_typer(keys, name="keys")
 
 DEFAULT_BASE = Path(".usm") / "dev"
 
@@ -193,6 +206,68 @@ def sync_run(peer: Annotated[str, typer.Option(help="The peer's node id.")]) -> 
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
     raise typer.Exit(code)
+
+
+def _run_keys(command: Coroutine[Any, Any, BaseModel | list[ApiKeyRead]]) -> None:
+    """Run a key command; print its result as JSON, or its problem and exit 2."""
+    from usmkit.problems import ProblemError
+
+    try:
+        result = asyncio.run(command)
+    except (ProblemError, ValidationError) as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    items = result if isinstance(result, list) else [result]
+    for item in items:
+        typer.echo(item.model_dump_json())
+
+
+@keys.command("create-client")
+def keys_create_client(
+    name: Annotated[str, typer.Option(help="A portal or partner deployment.")],
+    description: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Register an API client."""
+    from usm_gateway.keys import commands
+
+    _run_keys(commands.create_client(name, description))
+
+
+@keys.command("issue")
+def keys_issue(
+    client: Annotated[str, typer.Option(help="The client's name.")],
+    scope: Annotated[list[str], typer.Option(help="Scope(s), e.g. public:read.")],
+    city: Annotated[list[str], typer.Option(help="City slug(s); * for all.")],
+    expires_at: Annotated[datetime | None, typer.Option(help="ISO 8601, with a zone.")] = None,
+) -> None:
+    """Issue a key; its secret is printed once, here."""
+    from usm_gateway.keys import commands
+
+    _run_keys(commands.issue_key(client, scope, city, expires_at))
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """Every key, without secrets, oldest first."""
+    from usm_gateway.keys import commands
+
+    _run_keys(commands.list_keys())
+
+
+@keys.command("rotate")
+def keys_rotate(key_id: uuid.UUID) -> None:
+    """Replace a key by a new one with the same grants (printed once)."""
+    from usm_gateway.keys import commands
+
+    _run_keys(commands.rotate_key(key_id))
+
+
+@keys.command("revoke")
+def keys_revoke(key_id: uuid.UUID) -> None:
+    """Revoke a key (at once on this replica; others within `API_KEY_CACHE_S`)."""
+    from usm_gateway.keys import commands
+
+    _run_keys(commands.revoke_key(key_id))
 
 
 @contracts.command("export")
