@@ -308,6 +308,21 @@ async def test_peers_are_admin_only_and_their_secret_never_shows(network_nodes: 
                 json={**peer, "node_id": "node-c", "base_url": "https://c\x06.example.org"},
             )
             assert control.status_code == 422
+            # A NUL (or any control character) in the secret is refused, on creation and on
+            # rotation, before anything is stored; the answer never echoes the secret.
+            for refused in (
+                await client.post(
+                    "/api/v1/network/peers",
+                    json={**peer, "node_id": "node-c", "secret": SECRET + "\x00"},
+                ),
+                await client.patch(
+                    "/api/v1/network/peers/node-b", json={"secret": SECRET + "\x1b"}
+                ),
+            ):
+                assert refused.status_code == 422, refused.text
+                assert refused.json()["errors"][0]["loc"] == ["body", "secret"]
+                assert SECRET not in refused.text
+            assert (await client.get("/api/v1/network/peers/node-c")).status_code == 404
             for response in (
                 created,
                 await client.get("/api/v1/network/peers"),

@@ -73,7 +73,11 @@ async def test_writes_need_the_admin_scope_in_the_city(usm_service: ServiceFacto
                 assert refused.headers["content-type"] == "application/problem+json"
         async with reports.client(principal(["city_admin"], ["cape-town"])) as elsewhere:
             assert (await elsewhere.post(BASE, json=POTHOLE)).status_code == 403
-            patched = await elsewhere.patch(f"{BASE}/pothole", json={"active": False})
+            # Tenancy first: another city's admin learns nothing of the category, not even
+            # whether it exists, whatever body and If-Match they send.
+            patched = await elsewhere.patch(
+                f"{BASE}/pothole", json={"active": False}, headers={"If-Match": '"1"'}
+            )
             assert patched.status_code == 403
         async with reports.client(ADMIN) as admin:
             unknown_city = await admin.post(

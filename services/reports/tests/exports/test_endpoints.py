@@ -1,7 +1,7 @@
 import csv
 import io
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import h3
@@ -199,3 +199,44 @@ async def test_the_staff_export_follows_the_staff_views_and_audits_sensitive_row
         async with reports.client() as anonymous:
             denied = await anonymous.get("/api/v1/reports/cities/durban/exports/staff.csv")
         assert denied.status_code == 403
+
+
+@pytest.mark.parametrize("export", ["staff.csv", "staff.geojson", "public.csv", "public.geojson"])
+async def test_a_control_character_in_a_filter_is_a_422_before_the_stream_starts(
+    usm_service: ServiceFactory, seed_city: SeedCity, export: str
+) -> None:
+    async with usm_service("reports") as reports:
+        await seed_city(reports, districts=[CENTRAL])
+        await submit(reports, STREETLIGHT)
+        async with reports.client(ANALYST) as analyst:
+            refused = await analyst.get(
+                f"/api/v1/reports/cities/durban/exports/{export}",
+                params={"period": "2025", "district": "nul\x00byte"},
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.json()["errors"][0]["loc"] == ["query", "district"]
+            # Nothing is wrong with a filter that matches no report: an empty export.
+            empty = await analyst.get(
+                f"/api/v1/reports/cities/durban/exports/{export}",
+                params={"district": "DBN-NOWHERE"},
+            )
+        assert empty.status_code == 200
+        assert STREETLIGHT["description"] not in empty.text
+
+
+async def test_the_first_batch_is_read_before_the_export_answers() -> None:
+    async def failing() -> AsyncIterator[exports_service.ExportRow]:
+        raise RuntimeError("the database refused the query")
+        yield  # an async generator that fails on its first row
+
+    with pytest.raises(RuntimeError):
+        await exports_service.started(failing())
+
+    rows = [exports_service.ExportRow(values={"id": n}, point=None) for n in range(3)]
+
+    async def three() -> AsyncIterator[exports_service.ExportRow]:
+        for row in rows:
+            yield row
+
+    assert [row async for row in await exports_service.started(three())] == rows

@@ -550,3 +550,46 @@ async def test_calls_without_the_gateway_token_or_the_submit_scope_are_refused(
         async with reports.client(principal(["partner_node"], ["durban"])) as partner:
             refused = await partner.post(f"/open311/v2/requests.{fmt}", data=STREETLIGHT_FORM)
             assert_open311_error(refused, fmt, 403)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_control_characters_in_any_input_are_an_open311_400(
+    usm_service: ServiceFactory, seed_city: SeedCity, fmt: str
+) -> None:
+    async with usm_service("reports") as reports:
+        await seed(reports, seed_city)
+        base = "/open311/v2"
+        nul = {"jurisdiction_id": "nul\x00byte"}
+        async with reports.client() as anonymous:
+            for path, params in (
+                (f"{base}/services.{fmt}", nul),
+                (f"{base}/requests.{fmt}", nul),
+                (f"{base}/requests.{fmt}", {**DBN, "service_code": "nul\x00byte"}),
+                (f"{base}/requests.{fmt}", {**DBN, "status": "open\x1b"}),
+                (f"{base}/services/nul%00byte.{fmt}", DBN),
+                (f"{base}/tokens/nul%00byte.{fmt}", DBN),
+                (f"{base}/tokens/not-a-token.{fmt}", nul),
+                (f"{base}/requests/0193a3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d.{fmt}", nul),
+            ):
+                response = await anonymous.get(path, params=params)
+                assert "control characters" in assert_open311_error(response, fmt, 400), path
+        for body in (
+            {**STREETLIGHT_FORM, "description": "nul\x00byte"},
+            {**STREETLIGHT_FORM, "attribute[light_state]": "out\x00"},
+            {**STREETLIGHT_FORM, "jurisdiction_id": "nul\x00byte"},
+        ):
+            response = await post_form(reports, body, fmt)
+            assert "control characters" in assert_open311_error(response, fmt, 400)
+        async with reports.client(APP_CLIENT) as client:
+            response = await client.post(
+                f"{base}/requests.{fmt}",
+                json={**HARASSMENT_JSON, "attribute": {"place_type": "transport\x00"}},
+            )
+            assert "control characters" in assert_open311_error(response, fmt, 400)
+        # Tabs and line breaks are text: such a description is taken.
+        created = await post_form(
+            reports, {**STREETLIGHT_FORM, "description": "Out since Monday.\r\n\tStill out."}, fmt
+        )
+        assert created.status_code == 200, created.text
+        async with reports.runtime.database.sessions() as session:
+            assert len((await session.scalars(select(Report))).all()) == 1

@@ -3,6 +3,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
@@ -259,6 +260,23 @@ async def test_sensitive_status_changes_carry_no_note_or_text(
             # The reporter sees the note meant for them; nothing else about the report.
             assert tracked["updates"][-1]["public_note"] == note
             assert GBV["description"] not in json.dumps(tracked)
+        async with reports.client(ANALYST) as analyst:
+            # Without `reports:sensitive:read` the history says who and when, not what.
+            plain = await analyst.get(f"/api/v1/reports/{receipt['id']}/history")
+            assert plain.status_code == 200
+            assert [entry["status"] for entry in plain.json()["items"]] == [
+                "submitted",
+                "under_review",
+            ]
+            assert [entry["public_note"] for entry in plain.json()["items"]] == [None, None]
+            assert note not in plain.text
+        async with reports.runtime.database.sessions() as session:
+            audited = (
+                await session.execute(text("SELECT actor, action FROM sensitive_read_audit"))
+            ).all()
+        # The moderator's reading of the note was audited; the analyst's saw nothing.
+        assert ("moderator-thandi", "report.history") in [tuple(row) for row in audited]
+        assert all(actor == "moderator-thandi" for actor, _ in audited)
         [event] = await outbox_events(reports, "org.usm.reports.report.status_changed.v1")
         assert event["data"]["public_note"] is None
         assert event["data"]["sensitivity"] == "sensitive"

@@ -1,8 +1,17 @@
+import re
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
 
 from usm_network.aggregates.schemas import AggregateRecord
 from usm_network.cities.schemas import SLUG_PATTERN, CityRole, CountryCode, LanguageCode
@@ -15,6 +24,19 @@ NodeId = str
 
 # Printable ASCII only: a host (with an optional port) and an optional path, no query.
 BASE_URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$"
+# C0 controls and DEL: PostgreSQL cannot store a NUL, and none belongs in a secret that
+# operators paste into both nodes' configuration.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+
+
+def _without_control_characters(secret: SecretStr) -> SecretStr:
+    # `pattern` cannot apply to a SecretStr, hence a validator (the message never shows it).
+    if CONTROL_CHARACTERS.search(secret.get_secret_value()):
+        raise ValueError("The secret cannot contain control characters.")
+    return secret
+
+
+PeerSecret = Annotated[SecretStr, AfterValidator(_without_control_characters)]
 
 
 class KnowledgeRecord(BaseModel):
@@ -150,7 +172,7 @@ class PeerCreate(BaseModel):
 
     node_id: NodeId = Field(min_length=2, max_length=100, pattern=SLUG_PATTERN)
     base_url: str = Field(max_length=500, pattern=BASE_URL_PATTERN)
-    secret: SecretStr = Field(
+    secret: PeerSecret = Field(
         min_length=32, max_length=200, description="Shared HMAC secret; never shown again."
     )
     shares: list[RecordType] = Field(
@@ -173,7 +195,7 @@ class PeerUpdate(BaseModel):
     )
 
     base_url: str | None = Field(default=None, max_length=500, pattern=BASE_URL_PATTERN)
-    secret: SecretStr | None = Field(
+    secret: PeerSecret | None = Field(
         default=None, min_length=32, max_length=200, description="Rotate the shared secret."
     )
     shares: list[RecordType] | None = None

@@ -16,7 +16,7 @@ class SensitiveReadRead(BaseModel):
     client_id: str | None = Field(description="The API client the read came through, if any.")
     action: str = Field(
         description="What revealed the data: `report.read`, `report.list`, `report.status`, "
-        "`report.merge`, `duplicates.list`, `contact.read` or `export.staff`.",
+        "`report.history`, `report.merge`, `duplicates.list`, `contact.read` or `export.staff`.",
         examples=["report.read"],
     )
     request_id: str | None = Field(description="The gateway's request id (`X-Request-ID`).")

@@ -28,9 +28,10 @@ def stream_responses(media_type: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"description": "The reports, oldest first.", "content": {media_type: {}}}}
 
 
-def _stream(
+async def _stream(
     rows: AsyncIterator[ExportRow], fmt: ExportFormat, columns: tuple[str, ...], name: str
 ) -> StreamingResponse:
+    rows = await service.started(rows)
     body = service.as_csv(rows, columns) if fmt == "csv" else service.as_geojson(rows)
     return StreamingResponse(
         body,
@@ -65,10 +66,10 @@ async def _public(
         principal=None,
         hidden_sensitive_districts=hidden,
     )
-    return _stream(rows, fmt, service.PUBLIC_COLUMNS, f"{city}-reports")
+    return await _stream(rows, fmt, service.PUBLIC_COLUMNS, f"{city}-reports")
 
 
-def _staff(
+async def _staff(
     *,
     city: str,
     fmt: ExportFormat,
@@ -84,7 +85,7 @@ def _staff(
         principal=principal,
         hidden_sensitive_districts=frozenset(),
     )
-    return _stream(rows, fmt, service.STAFF_COLUMNS, f"{city}-reports-staff")
+    return await _stream(rows, fmt, service.STAFF_COLUMNS, f"{city}-reports-staff")
 
 
 PUBLIC_DESCRIPTION = """The city's reports for anyone; filters by category, status, period and
@@ -150,7 +151,7 @@ async def export_public_geojson(
 async def export_staff_csv(
     city: CityPath, runtime: RuntimeDep, report_filter: ReportFilterDep, principal: StaffCaller
 ) -> StreamingResponse:
-    return _staff(
+    return await _staff(
         city=city, fmt="csv", runtime=runtime, report_filter=report_filter, principal=principal
     )
 
@@ -165,6 +166,6 @@ async def export_staff_csv(
 async def export_staff_geojson(
     city: CityPath, runtime: RuntimeDep, report_filter: ReportFilterDep, principal: StaffCaller
 ) -> StreamingResponse:
-    return _staff(
+    return await _staff(
         city=city, fmt="geojson", runtime=runtime, report_filter=report_filter, principal=principal
     )

@@ -145,6 +145,24 @@ async def export_rows(
         after = (batch[-1].submitted_at, batch[-1].id)
 
 
+async def started(rows: AsyncIterator[ExportRow]) -> AsyncIterator[ExportRow]:
+    """`rows` with its first batch already read: call before answering, so an error in the
+    query (a value the database refuses, say) is a clean problem rather than a stream cut
+    off after its 200 went out."""
+    first = await anext(rows, None)
+    return _resumed(first, rows)
+
+
+async def _resumed(
+    first: ExportRow | None, rest: AsyncIterator[ExportRow]
+) -> AsyncIterator[ExportRow]:
+    if first is None:
+        return
+    yield first
+    async for row in rest:
+        yield row
+
+
 async def hidden_districts(
     *, session: AsyncSession, city: str, report_filter: ReportFilter, threshold: int
 ) -> frozenset[str | None]:

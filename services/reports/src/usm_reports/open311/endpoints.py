@@ -18,7 +18,7 @@ from usm_reports.categories.language import negotiate_language
 from usm_reports.categories.repository import CategoryRepository
 from usm_reports.config import ReportsSettings
 from usm_reports.open311 import service
-from usm_reports.open311.routing import Open311Route
+from usm_reports.open311.routing import Open311Route, refuse_control_characters
 from usm_reports.open311.schemas import (
     Open311ErrorItem,
     Open311Receipt,
@@ -161,6 +161,7 @@ async def _fields(request: Request) -> list[tuple[str, Any]]:
             if isinstance(value, UploadFile):
                 raise Open311Error(400, f"{key}: files are not accepted; send media_url.")
             pairs.append((key, value))
+        refuse_control_characters(pairs)
         return pairs
     if content_type == "application/json":
         try:
@@ -169,6 +170,7 @@ async def _fields(request: Request) -> list[tuple[str, Any]]:
             raise Open311Error(400, "The body is not valid JSON.") from exc
         if not isinstance(body, dict):
             raise Open311Error(400, "The JSON body must be an object.")
+        refuse_control_characters(body.items())
         return list(body.items())
     raise Open311Error(
         400, "Send application/x-www-form-urlencoded (or multipart/form-data, or JSON)."

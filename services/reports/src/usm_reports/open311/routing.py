@@ -1,22 +1,57 @@
 """Open311 routes answer errors in Open311's shape, never as problem+json.
 
-`Open311Route` turns whatever a route or its dependencies raise (the kit's problems, request
-validation, HTTP errors) into an `Open311Error` and re-raises it, so the request's
-transaction still rolls back; `install_open311_errors` renders it in the format the path
-names.
+`Open311Route` refuses inputs holding control characters (a NUL would reach PostgreSQL,
+which refuses it), then turns whatever a route or its dependencies raise (the kit's
+problems, request validation, HTTP errors, values the database refuses) into an
+`Open311Error` and re-raises it, so the request's transaction still rolls back;
+`install_open311_errors` renders it in the format the path names.
 """
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from usm_reports.reports.filters import CONTROL_CHARACTERS
+from usmkit.db import is_transient
 from usmkit.open311 import Open311Error, format_of_path, render_error
 from usmkit.problems import ProblemError
+
+# SQLSTATE class 22, "data exception": the input's fault (as the kit's problem handler
+# decides for problem+json), so a 400 here.
+DATA_EXCEPTION_CLASS = "22"
+
+
+def _holds_control_character(value: Any) -> bool:
+    if isinstance(value, str):
+        return CONTROL_CHARACTERS.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(
+            _holds_control_character(key) or _holds_control_character(item)
+            for key, item in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return any(_holds_control_character(item) for item in value)
+    return False
+
+
+def refuse_control_characters(fields: Iterable[tuple[str, Any]]) -> None:
+    """A 400 naming the first input (path, query or body field) that holds a control
+    character; tabs and line breaks are text, not controls."""
+    for name, value in fields:
+        if _holds_control_character(name) or _holds_control_character(value):
+            label = "A field name" if _holds_control_character(name) else name
+            raise Open311Error(400, f"{label}: control characters are not accepted.")
+
+
+def _is_data_exception(exc: DBAPIError) -> bool:
+    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+    return sqlstate.startswith(DATA_EXCEPTION_CLASS) and not is_transient(exc)
 
 
 def _describe_validation(exc: RequestValidationError) -> list[str]:
@@ -33,6 +68,8 @@ class Open311Route(APIRoute):
 
         async def handler(request: Request) -> Response:
             try:
+                refuse_control_characters(request.path_params.items())
+                refuse_control_characters(request.query_params.multi_items())
                 return await handle(request)
             except Open311Error:
                 raise
@@ -48,6 +85,14 @@ class Open311Route(APIRoute):
                 raise Open311Error(400, *_describe_validation(exc)) from exc
             except HTTPException as exc:
                 raise Open311Error(exc.status_code, str(exc.detail)) from exc
+            except DBAPIError as exc:
+                # Whatever validation let through: still Open311's 400, nothing stored.
+                # Other database errors stay the kit's (503 when transient, else 500).
+                if not _is_data_exception(exc):
+                    raise
+                raise Open311Error(
+                    400, "A value cannot be stored (for example a control character)."
+                ) from exc
 
         return handler
 

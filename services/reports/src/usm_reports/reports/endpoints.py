@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 from usm_reports.audit.service import SENSITIVE_READ_SCOPE
 from usm_reports.reports import service
 from usm_reports.reports.contacts import vault_for
-from usm_reports.reports.filters import ReportFilterDep
+from usm_reports.reports.filters import WITHOUT_CONTROL_CHARACTERS, ReportFilterDep
 from usm_reports.reports.repository import (
     BoundingBox,
     ReportRepository,
@@ -96,7 +96,12 @@ async def list_reports(
     ] = None,
     q: Annotated[
         str | None,
-        Query(min_length=2, max_length=200, description="Words the description contains."),
+        Query(
+            min_length=2,
+            max_length=200,
+            pattern=WITHOUT_CONTROL_CHARACTERS,
+            description="Words the description contains.",
+        ),
     ] = None,
 ) -> Page[ReportRead]:
     """Reports of one of the caller's cities, newest first; filters by category, status
@@ -210,7 +215,10 @@ async def report_history(
     page: PageParamsDep,
     principal: Annotated[Principal, Depends(require_scope("reports:read"))],
 ) -> Page[ReportStatusChangeRead]:
-    """The report's status history, oldest first: who moved it, when, and the public note."""
+    """The report's status history, oldest first: who moved it, when, and the public note.
+
+    A sensitive report's notes were written to its reporter: they come only to callers
+    with `reports:sensitive:read` (and that reading is written to the audit log)."""
     report = await service.get_report_for_staff(
         session=session, report_id=report_id, principal=principal
     )
@@ -219,7 +227,9 @@ async def report_history(
         list(rows), page, lambda change: [change.changed_at.isoformat(), str(change.id)]
     )
     return Page[ReportStatusChangeRead](
-        items=[ReportStatusChangeRead.model_validate(change) for change in items],
+        items=await service.history_views(
+            session=session, report=report, changes=items, principal=principal
+        ),
         next_cursor=next_cursor,
     )
 

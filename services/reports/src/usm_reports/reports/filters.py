@@ -16,6 +16,14 @@ from usmkit.problems import FieldError, UnprocessableContent
 
 Columns = TypeVarTuple("Columns")
 
+# C0 control characters (but tab and line breaks, which free text may hold) and DEL: no
+# code, word or note of ours has one, and PostgreSQL refuses a NUL outright (SQLSTATE
+# 22021), so inputs with one are refused before they reach a query.
+_CONTROL_CHARACTER_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+CONTROL_CHARACTERS = re.compile(f"[{_CONTROL_CHARACTER_CLASS}]")
+# For `Query(pattern=...)`: the value holds no control character.
+WITHOUT_CONTROL_CHARACTERS = f"^[^{_CONTROL_CHARACTER_CLASS}]*$"
+
 
 @dataclass(frozen=True, kw_only=True)
 class ReportFilter:
@@ -72,7 +80,13 @@ async def report_filter(
         ),
     ] = None,
     district: Annotated[
-        str | None, Query(max_length=50, description="Only this district's reports.")
+        str | None,
+        Query(
+            max_length=50,
+            pattern=WITHOUT_CONTROL_CHARACTERS,
+            description="Only this district's reports (its code).",
+            examples=["DBN-CENTRAL"],
+        ),
     ] = None,
 ) -> ReportFilter:
     categories = _split(category)

@@ -21,6 +21,7 @@ from usm_reports.reports.schemas import (
     ReportCreate,
     ReportRead,
     ReportStatusChangeCreate,
+    ReportStatusChangeRead,
     ReportTracking,
 )
 from usm_reports.reports.workflow import refusal
@@ -313,6 +314,28 @@ async def staff_views(
         session=session, principal=principal, reports=reports, action=action
     )
     return [staff_view(report, principal=principal) for report in reports]
+
+
+async def history_views(
+    *,
+    session: AsyncSession,
+    report: Report,
+    changes: Sequence[ReportStatusChange],
+    principal: Principal,
+) -> list[ReportStatusChangeRead]:
+    """A report's status changes for city staff: a sensitive report's notes (written to its
+    reporter, so they may retell what happened) need `reports:sensitive:read`, like its
+    text (ARCHITECTURE §5); showing them is audited as `report.history`."""
+    views = [ReportStatusChangeRead.model_validate(change) for change in changes]
+    if report.sensitivity == "normal":
+        return views
+    if not reveals_sensitive(report, principal):
+        return [view.model_copy(update={"public_note": None}) for view in views]
+    if any(view.public_note is not None for view in views):
+        await record_reads(
+            session=session, principal=principal, reports=[report], action="report.history"
+        )
+    return views
 
 
 def staff_view(report: Report, *, principal: Principal) -> ReportRead:
