@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -133,11 +132,3 @@ def figures(
         ),
         Figure("errors (all runs)", errors, "", "0", None, met=errors == 0),
     ]
-
-
-LIFTED_LIMITS = json.dumps(
-    {
-        name: {"per_minute": 10_000_000, "burst": 1_000_000}
-        for name in ("intake", "reads", "writes", "bulk", "sync")
-    }
-)

@@ -57,46 +57,103 @@ class Connection:
             await self.writer.wait_closed()
 
 
-async def _worker(
-    url: str, headers: dict[str, str], concurrency: int, seconds: float
-) -> tuple[int, int, list[float]]:
+def http_request(
+    url: str, *, method: str = "GET", headers: dict[str, str] | None = None, body: bytes = b""
+) -> bytes:
+    """The raw HTTP/1.1 request the generator sends again and again."""
     parsed = urlsplit(url)
     target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
     lines = [
-        f"GET {target} HTTP/1.1",
+        f"{method} {target} HTTP/1.1",
         f"Host: {parsed.netloc}",
-        *(f"{name}: {value}" for name, value in headers.items()),
+        *(f"{name}: {value}" for name, value in (headers or {}).items()),
     ]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    if body:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+@dataclass(frozen=True)
+class Load:
+    """What one worker process sends: to `url`, `request`, expecting `ok_status`; flat out,
+    or each client once per `interval_s` when paced."""
+
+    url: str
+    request: bytes
+    ok_status: int
+    concurrency: int
+    seconds: float
+    interval_s: float | None = None
+
+
+async def _worker(load: Load) -> tuple[int, int, list[float]]:
+    """Paced latency counts from each request's scheduled moment, so a server falling behind
+    is not hidden; clients that fall behind stop at the deadline too (a lower achieved rate)."""
+    parsed = urlsplit(load.url)
     latencies: list[float] = []
     errors = 0
-    deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + load.seconds
 
-    async def loop() -> None:
+    async def client(offset: float) -> None:
         nonlocal errors
-        connection = Connection(parsed.hostname or "127.0.0.1", parsed.port or 80, request)
+        host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
+        connection = Connection(host, port, load.request)
+        scheduled = time.perf_counter() + offset
         try:
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
+            while scheduled < deadline and time.perf_counter() < deadline:
+                if load.interval_s is not None:
+                    await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+                started = scheduled if load.interval_s is not None else time.perf_counter()
                 try:
-                    ok = await connection.get() == 200
+                    ok = await connection.get() == load.ok_status
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     ok = False
                     await connection.close()
-                    connection = Connection(connection.host, connection.port, request)
+                    connection = Connection(host, port, load.request)
                 if ok:
                     latencies.append((time.perf_counter() - started) * 1000)
                 else:
                     errors += 1
+                now = time.perf_counter()
+                scheduled = scheduled + load.interval_s if load.interval_s is not None else now
         finally:
             await connection.close()
 
-    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    spread = load.interval_s or 0.0
+    offsets = [spread * index / load.concurrency for index in range(load.concurrency)]
+    await asyncio.gather(*(client(offset) for offset in offsets))
     return len(latencies), errors, latencies
 
 
-def _run(args: tuple[str, dict[str, str], int, float]) -> tuple[int, int, list[float]]:
-    return asyncio.run(_worker(*args))
+def _run(load: Load) -> tuple[int, int, list[float]]:
+    return asyncio.run(_worker(load))
+
+
+def run_requests(
+    url: str,
+    request: bytes,
+    *,
+    ok_status: int = 200,
+    processes: int = 2,
+    concurrency: int = 16,
+    seconds: float = 10.0,
+    rate: float | None = None,
+) -> LoadResult:
+    """Send `request` to `url` from `processes` x `concurrency` keep-alive clients for
+    `seconds`: as fast as they can, or `rate` requests per second in all."""
+    interval_s = processes * concurrency / rate if rate else None
+    load = Load(url, request, ok_status, concurrency, seconds, interval_s)
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        started = time.perf_counter()
+        parts = pool.map(_run, [load] * processes)
+        elapsed = time.perf_counter() - started
+    latencies = [latency for _, _, values in parts for latency in values]
+    return LoadResult(
+        requests=sum(count for count, _, _ in parts),
+        errors=sum(errors for _, errors, _ in parts),
+        seconds=min(elapsed, seconds) if latencies else elapsed,
+        latencies_ms=latencies,
+    )
 
 
 def run_load(
@@ -108,17 +165,8 @@ def run_load(
     seconds: float = 10.0,
 ) -> LoadResult:
     """GET `url` as fast as `processes` times `concurrency` clients can for `seconds`."""
-    with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        started = time.perf_counter()
-        parts = pool.map(_run, [(url, headers or {}, concurrency, seconds)] * processes)
-        elapsed = time.perf_counter() - started
-    latencies = [latency for _, _, values in parts for latency in values]
-    return LoadResult(
-        requests=sum(count for count, _, _ in parts),
-        errors=sum(errors for _, errors, _ in parts),
-        seconds=min(elapsed, seconds) if latencies else elapsed,
-        latencies_ms=latencies,
-    )
+    request = http_request(url, headers=headers)
+    return run_requests(url, request, processes=processes, concurrency=concurrency, seconds=seconds)
 
 
 def median(values: list[float]) -> float:

@@ -4,10 +4,6 @@ In one run: accepted reports/s with 64 concurrent clients, latency percentiles, 
 FastAPI hello-world ceiling with as many clients, p99 at a paced 400 reports/s, how long
 after acceptance each report's `report.submitted` reached the topic, and whether every
 accepted report was published exactly once.
-
-`bench.load.run_load` only sends GETs and counts only 200 as success, so the POST load is
-driven here with `bench.load.Connection` (which sends any request bytes) and its
-`LoadResult`; only the loop differs (201 is success; optional pacing).
 """
 
 from __future__ import annotations
@@ -15,18 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import multiprocessing
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from aiokafka import AIOKafkaConsumer
 
 from bench.gateway_overhead import start_hello
-from bench.load import Connection, LoadResult, run_load
+from bench.load import LoadResult, http_request, run_load, run_requests
 from bench.report import Figure
 from usmdev.stack import Stack
 from usmdev.waiting import wait_until
@@ -50,76 +43,21 @@ REPORT = {
 DRAIN_TIMEOUT_S = 120.0
 
 
-def _post_request(url: str) -> bytes:
-    parsed = urlsplit(url)
+def intake_request(url: str) -> bytes:
     body = json.dumps(REPORT).encode()
-    head = (
-        f"POST {parsed.path} HTTP/1.1\r\nHost: {parsed.netloc}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-async def _post_worker(
-    url: str, concurrency: int, seconds: float, interval_s: float | None
-) -> tuple[int, int, list[float]]:
-    """Each client POSTs back to back, or once per `interval_s` when paced (latency then
-    counts from the scheduled moment, so a server falling behind is not hidden)."""
-    parsed = urlsplit(url)
-    request = _post_request(url)
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-
-    async def client(offset: float) -> None:
-        nonlocal errors
-        connection = Connection(parsed.hostname or "127.0.0.1", parsed.port or 80, request)
-        scheduled = time.perf_counter() + offset
-        try:
-            # Paced clients that fall behind stop at the deadline too: what they could not
-            # send shows as a lower achieved rate, not as a longer run.
-            while scheduled < deadline and time.perf_counter() < deadline:
-                if interval_s is not None:
-                    await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-                started = scheduled if interval_s is not None else time.perf_counter()
-                try:
-                    accepted = await connection.get() == 201
-                except (OSError, asyncio.IncompleteReadError, ValueError):
-                    accepted = False
-                    await connection.close()
-                    connection = Connection(connection.host, connection.port, request)
-                if accepted:
-                    latencies.append((time.perf_counter() - started) * 1000)
-                else:
-                    errors += 1
-                scheduled = (
-                    scheduled + interval_s if interval_s is not None else time.perf_counter()
-                )
-        finally:
-            await connection.close()
-
-    spread = interval_s or 0.0
-    await asyncio.gather(*(client(spread * index / concurrency) for index in range(concurrency)))
-    return len(latencies), errors, latencies
-
-
-def _run(args: tuple[str, int, float, float | None]) -> tuple[int, int, list[float]]:
-    return asyncio.run(_post_worker(*args))
+    return http_request(url, method="POST", headers={"Content-Type": "application/json"}, body=body)
 
 
 def post_load(url: str, *, seconds: float, rate: float | None = None) -> LoadResult:
     """POST a report to `url` from 64 clients for `seconds`, flat out or at `rate`/s."""
-    clients = PROCESSES * CLIENTS_PER_PROCESS
-    interval_s = clients / rate if rate else None
-    with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
-        started = time.perf_counter()
-        parts = pool.map(_run, [(url, CLIENTS_PER_PROCESS, seconds, interval_s)] * PROCESSES)
-        elapsed = time.perf_counter() - started
-    return LoadResult(
-        requests=sum(count for count, _, _ in parts),
-        errors=sum(errors for _, errors, _ in parts),
-        seconds=min(elapsed, seconds),
-        latencies_ms=[latency for _, _, values in parts for latency in values],
+    return run_requests(
+        url,
+        intake_request(url),
+        ok_status=201,
+        processes=PROCESSES,
+        concurrency=CLIENTS_PER_PROCESS,
+        seconds=seconds,
+        rate=rate,
     )
 
 

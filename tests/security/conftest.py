@@ -9,17 +9,17 @@ from typing import Any
 import httpx
 import pytest
 
-from usmdev.fuzzing import dev_bearer, lifted_rate_limits
+from usmdev.fuzzing import dev_bearer, hostile_gateway_env
 from usmdev.seed import seed
 from usmdev.stack import Stack, StackLayout
 
 
 class SeededStack(Stack):
-    """The stack with the gateway's rate limits lifted: these tests send thousands of
-    requests from one address, anonymous ones included."""
+    """The stack with the gateway's rate limits lifted (these tests send thousands of
+    requests from one address, anonymous ones included) and a small bulk body limit."""
 
     def gateway_env(self) -> dict[str, str]:
-        return {**super().gateway_env(), "USM_GATEWAY_RATE_LIMITS": lifted_rate_limits()}
+        return {**super().gateway_env(), **hostile_gateway_env()}
 
 
 ADMIN = dev_bearer(["platform_admin"], ["*"])

@@ -22,7 +22,6 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 
-from usm_gateway.config import GatewaySettings
 from usmdev.contracts import openapi_documents
 from usmdev.fuzzing import (
     HUGE_INTEGER,
@@ -32,6 +31,7 @@ from usmdev.fuzzing import (
     NUL,
     PATH_TRAVERSAL,
     Operation,
+    body_limit,
     concrete_path,
     deep_json,
     dev_bearer,
@@ -47,7 +47,6 @@ from usmdev.fuzzing import (
 MERGED = openapi_documents()["gateway"]
 OPERATIONS = operations(MERGED)
 ADMIN = dev_bearer(["platform_admin"], ["*"], subject="hostile")
-MAX_BODY_BYTES = GatewaySettings().max_body_bytes
 FORM = "application/x-www-form-urlencoded"
 # Deep enough to overflow a recursive parser, small enough to pass the body limit.
 NESTING_DEPTH = 100_000
@@ -106,6 +105,10 @@ class Prober:
     pool: ThreadPoolExecutor | None = None
     failures: list[str] = field(default_factory=list)
     pending: list[tuple[Future[Outcome], Callable[[Outcome], None]]] = field(default_factory=list)
+
+    @property
+    def body_limit(self) -> int:
+        return body_limit(self.operation.method, self.operation.path)
 
     def url(self, override: dict[str, str] | None = None) -> str:
         return concrete_path(self.operation.path, self.known_ids, override=override or {})
@@ -301,7 +304,7 @@ def probe_query(prober: Prober) -> None:
 def probe_body(prober: Prober) -> None:
     send = prober.send
     prober.expect_refused(
-        send("body over the limit", content=oversized_json(MAX_BODY_BYTES)),
+        send("body over the limit", content=oversized_json(prober.body_limit)),
         statuses=range(413, 414),
     )
     prober.expect_refused(
@@ -342,7 +345,7 @@ def probe_open311_form(prober: Prober) -> None:
         return prober.send(probe, params={}, content=content, content_type=content_type)
 
     prober.expect_refused(
-        send("form over the limit", form(description="x" * MAX_BODY_BYTES)),
+        send("form over the limit", form(description="x" * prober.body_limit)),
         statuses=range(413, 414),
     )
     prober.expect_refused(send("invalid UTF-8 form", form().replace(b"out", b"\xff\xfe")))

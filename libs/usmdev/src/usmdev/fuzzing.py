@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from usm_gateway.config import GatewaySettings
 from usm_gateway.identity import mint_dev_token
+from usm_gateway.ratelimit import route_class
 from usmkit.auth import ROLE_SCOPES
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -26,6 +27,26 @@ def lifted_rate_limits() -> str:
     return json.dumps(
         {name: {"per_minute": 10_000_000, "burst": 1_000_000} for name in sorted(classes)}
     )
+
+
+# The bulk body limit of test stacks: small enough to cross in a test, above the normal one.
+TEST_BULK_BODY_BYTES = 4 * 1024 * 1024
+
+
+def hostile_gateway_env() -> dict[str, str]:
+    """Gateway settings for stacks that take hostile traffic in tests: lifted rate limits and
+    a bulk body limit a test can exceed cheaply."""
+    return {
+        "USM_GATEWAY_RATE_LIMITS": lifted_rate_limits(),
+        "USM_GATEWAY_MAX_BULK_BODY_BYTES": str(TEST_BULK_BODY_BYTES),
+    }
+
+
+def body_limit(method: str, path: str) -> int:
+    """The body limit a `hostile_gateway_env` gateway applies to a route."""
+    if route_class(method.upper(), path) == "bulk":
+        return TEST_BULK_BODY_BYTES
+    return GatewaySettings().max_body_bytes
 
 
 def dev_bearer(roles: list[str], cities: list[str], subject: str = "security") -> dict[str, str]:
