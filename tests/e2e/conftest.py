@@ -14,9 +14,17 @@ Bearer = Callable[[list[str], list[str]], dict[str, str]]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The walking skeleton runs first: it asserts a fresh stack (durban's first
-    registration, the only knowledge item), which the journeys' demo data would change."""
-    items.sort(key=lambda item: item.path.name != "test_walking_skeleton.py")
+    """The walking skeleton runs first of this folder: it asserts a fresh stack (durban's
+    first registration, the only knowledge item), which the journeys' demo data would change.
+    Other folders' tests keep their places (the stack starts when this folder's turn comes)."""
+    here = Path(__file__).parent
+    slots = [index for index, item in enumerate(items) if item.path.parent == here]
+    ordered = sorted(
+        (items[index] for index in slots),
+        key=lambda item: item.path.name != "test_walking_skeleton.py",
+    )
+    for index, item in zip(slots, ordered, strict=True):
+        items[index] = item
 
 
 @pytest.fixture(scope="session")
