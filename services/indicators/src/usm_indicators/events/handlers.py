@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_indicators.models import city_directory
+from usm_indicators.models.report_count import REPORTS_ELEMENT
 from usm_indicators.recompute.service import recompute, with_enclosing
 from usm_indicators.report_counts.service import ReportCell, ReportChange, record_report_event
 from usm_indicators.targets.service import record_plan
 from usmkit.events.cloudevents import CloudEvent, event_type
-from usmkit.events.consumer import Subscription
+from usmkit.events.consumer import Handler, Subscription
 from usmkit.events.outbox import Outbox
 from usmkit.events.topics import topic_for
 from usmkit.tenancy import CITY_REGISTERED
@@ -23,15 +24,6 @@ VALUES_UPDATED = event_type("indicators", "values.updated")
 PLAN_PUBLISHED = event_type("appraisals", "plan.published")
 
 
-async def _record(session: AsyncSession, event: CloudEvent, change: ReportChange) -> None:
-    await record_report_event(
-        session=session,
-        report_id=uuid.UUID(event.data["report_id"]),
-        city=event.data["city"],
-        change=change,
-    )
-
-
 def _cell(data: dict[str, str]) -> ReportCell:
     return ReportCell(
         district_code=data["district_code"],
@@ -40,20 +32,20 @@ def _cell(data: dict[str, str]) -> ReportCell:
     )
 
 
-async def on_report_submitted(session: AsyncSession, event: CloudEvent) -> None:
+def _submitted(event: CloudEvent) -> ReportChange:
     """A citizen report adds one to its district's, category's and month's count."""
-    await _record(session, event, ReportChange(cell=_cell(event.data), submitted=True))
+    return ReportChange(cell=_cell(event.data), submitted=True)
 
 
-async def on_report_status_changed(session: AsyncSession, event: CloudEvent) -> None:
+def _status_changed(event: CloudEvent) -> ReportChange:
     """A rejected report stops counting; any later status (a reopening) counts it again."""
     changed_at = datetime.fromisoformat(event.data["changed_at"])
-    await _record(session, event, ReportChange(status=(event.data["to_status"], changed_at)))
+    return ReportChange(status=(event.data["to_status"], changed_at))
 
 
-async def on_report_merged(session: AsyncSession, event: CloudEvent) -> None:
+def _merged(event: CloudEvent) -> ReportChange:
     """A duplicate merged into another report stops counting on its own."""
-    await _record(session, event, ReportChange(cell=_cell(event.data), merged=True))
+    return ReportChange(cell=_cell(event.data), merged=True)
 
 
 async def on_plan_published(session: AsyncSession, event: CloudEvent) -> None:
@@ -78,6 +70,35 @@ def subscription(outbox: Callable[[], Outbox]) -> Subscription:
             periods=with_enclosing(event.data["periods"]),
         )
 
+    def on_report(change: Callable[[CloudEvent], ReportChange]) -> Handler:
+        async def handle(session: AsyncSession, event: CloudEvent) -> None:
+            """Count the report; when a district's count moved, announce it as new
+            `REPORTS_ELEMENT` values so alerts and aggregates are recomputed as after a load.
+            Reports outside every district are in no indicator: nothing to recompute."""
+            city = event.data["city"]
+            moved = await record_report_event(
+                session=session,
+                report_id=uuid.UUID(event.data["report_id"]),
+                city=city,
+                change=change(event),
+            )
+            if moved is None or moved.district_code is None:
+                return
+            await outbox().record(
+                session,
+                "values.updated",
+                subject=city,
+                city=city,
+                data={
+                    "city": city,
+                    "data_elements": [REPORTS_ELEMENT],
+                    "periods": [moved.period],
+                    "districts": [moved.district_code],
+                },
+            )
+
+        return handle
+
     return Subscription(
         topics=(
             topic_for("network"),
@@ -87,9 +108,9 @@ def subscription(outbox: Callable[[], Outbox]) -> Subscription:
         ),
         handlers={
             CITY_REGISTERED: city_directory.record,
-            REPORT_SUBMITTED: on_report_submitted,
-            REPORT_STATUS_CHANGED: on_report_status_changed,
-            REPORT_MERGED: on_report_merged,
+            REPORT_SUBMITTED: on_report(_submitted),
+            REPORT_STATUS_CHANGED: on_report(_status_changed),
+            REPORT_MERGED: on_report(_merged),
             VALUES_UPDATED: on_values_updated,
             PLAN_PUBLISHED: on_plan_published,
         },

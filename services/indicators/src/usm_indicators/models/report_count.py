@@ -5,6 +5,9 @@ from usm_indicators.models import Base
 
 # Reports outside every district are counted under this district code.
 UNASSIGNED_DISTRICT = ""
+# The data element whose district and month values the report counts are (summed over
+# categories), wherever the city has not posted a value of its own for that cell.
+REPORTS_ELEMENT = "CITIZEN_REPORTS"
 
 
 class ReportCount(Base):

@@ -1,11 +1,12 @@
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Row, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_indicators.models import CountedReport, ReportCount
+from usm_indicators.models.report_count import UNASSIGNED_DISTRICT
 from usmkit.pagination import PageParams
 
 
@@ -77,3 +78,22 @@ class ReportCountRepository:
         if period is not None:
             query = query.where(ReportCount.period == period)
         return (await self.session.scalars(query)).all()
+
+    async def for_computation(
+        self, city: str, periods: Iterable[str], *, district_code: str | None = None
+    ) -> Sequence[Row[str, str, int]]:
+        """Reports counted per district and month in these periods, over all categories:
+        every district's, or one district's. Reports outside every district are left out:
+        their code is the whole city's, and they would stand for all of it."""
+        query = (
+            select(ReportCount.district_code, ReportCount.period, func.sum(ReportCount.count))
+            .where(
+                ReportCount.city == city,
+                ReportCount.period.in_(list(periods)),
+                ReportCount.district_code != UNASSIGNED_DISTRICT,
+            )
+            .group_by(ReportCount.district_code, ReportCount.period)
+        )
+        if district_code is not None:
+            query = query.where(ReportCount.district_code == district_code)
+        return (await self.session.execute(query)).all()

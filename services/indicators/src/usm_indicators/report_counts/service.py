@@ -47,8 +47,9 @@ def _apply(report: CountedReport, change: ReportChange) -> None:
 
 async def record_report_event(
     *, session: AsyncSession, report_id: uuid.UUID, city: str, change: ReportChange
-) -> None:
-    """Update what is known of a report and move its cell's count if whether it counts changed.
+) -> ReportCell | None:
+    """Update what is known of a report and move its cell's count if whether it counts
+    changed; the cell moved, if one did.
 
     A report counts once submitted, unless its newest status is `rejected` or it was merged
     into another report. The report's row is locked, so concurrent events of one report
@@ -60,7 +61,7 @@ async def record_report_event(
     _apply(report, change)
     await session.flush()
     if report.counts == counted_before:
-        return
+        return None
     assert report.district_code is not None and report.category_code is not None
     assert report.period is not None
     await repository.adjust(
@@ -69,6 +70,11 @@ async def record_report_event(
         category_code=report.category_code,
         period=report.period,
         delta=1 if report.counts else -1,
+    )
+    return ReportCell(
+        district_code=report.district_code or None,
+        category_code=report.category_code,
+        period=report.period,
     )
 
 

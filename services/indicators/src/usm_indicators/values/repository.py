@@ -2,11 +2,12 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, column, func, select, table, tuple_
+from sqlalchemy import Row, column, func, select, table, tuple_, union
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usm_indicators.models import DataValue
+from usm_indicators.models import DataValue, ReportCount
+from usm_indicators.models.report_count import UNASSIGNED_DISTRICT
 from usmkit.pagination import PageParams
 
 SORT_KEY = (
@@ -127,5 +128,10 @@ class DataValueRepository:
         return (await self.session.execute(query)).all()
 
     async def periods_in_city(self, city: str) -> Sequence[str]:
-        query = select(DataValue.period).where(DataValue.city == city).distinct()
-        return (await self.session.scalars(query)).all()
+        """The periods with data: posted values, or reports counted (they are values of
+        `REPORTS_ELEMENT`)."""
+        posted = select(DataValue.period).where(DataValue.city == city)
+        reported = select(ReportCount.period).where(
+            ReportCount.city == city, ReportCount.district_code != UNASSIGNED_DISTRICT
+        )
+        return (await self.session.scalars(union(posted, reported))).all()
