@@ -4,8 +4,9 @@ Anonymous report intake and public reads run paced, side by side, through the ga
 the resident memory of every process of the stack is sampled and every `report.submitted`
 is timed from acceptance to the topic. It holds when no request fails, memory after the
 warm-up does not keep growing, and the event lag at the end is no worse than bounded.
-The rates are half the peaks recorded in docs/benchmarks.md; set them for your machine with
-`USM_SOAK_INTAKE_RATE` and `USM_SOAK_READ_RATE`.
+The default rates (20 reports/s, 75 reads/s) are below half of what this 2-core machine
+sustains for each kind alone (about 90 reports/s and 400 reads/s in docs/benchmarks.md), because
+here both run at once; set them for yours with `USM_SOAK_INTAKE_RATE` and `USM_SOAK_READ_RATE`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from usmdev.stack import Stack
 
 SECONDS = float(os.environ.get("USM_SOAK_SECONDS", "600"))
 INTAKE_RATE = float(os.environ.get("USM_SOAK_INTAKE_RATE", "20"))
-READ_RATE = float(os.environ.get("USM_SOAK_READ_RATE", "150"))
+READ_RATE = float(os.environ.get("USM_SOAK_READ_RATE", "75"))
 READS = (
     "/api/v1/network/cities?limit=10",
     "/api/v1/reports/cities/durban/categories",
@@ -34,6 +35,7 @@ SAMPLE_EVERY_S = 10.0
 WARM_UP_SHARE = 0.2
 MAX_GROWTH = 0.2
 WINDOW = timedelta(seconds=60)
+BROKER = "broker"
 
 
 def rss_mib(pid: int) -> float:
@@ -46,7 +48,7 @@ def rss_mib(pid: int) -> float:
 def measure(stack: Stack) -> list[Figure]:
     pids = {name: process.pid for name, process in stack.processes.items()}
     if stack.broker.process is not None:
-        pids["broker"] = stack.broker.process.pid
+        pids[BROKER] = stack.broker.process.pid
     gateway = stack.layout.gateway_url
     watch = TopicWatch(stack.broker.bootstrap_servers, since=datetime.now().astimezone())
     watch.start()
@@ -99,7 +101,9 @@ def figures(
     warm = next(memory for at, memory in samples if at >= WARM_UP_SHARE * SECONDS)
     last = samples[-1][1]
     growth = {name: last[name] / warm[name] - 1 for name in warm}
-    worst = max(growth, key=lambda name: growth[name])
+    # The embedded broker (Tansu) keeps every message in memory, so it grows with the data by
+    # design; what must stay flat is USM's own processes.
+    worst = max((name for name in growth if name != BROKER), key=lambda name: growth[name])
     first_lags = watch.lags_ms(started_at, started_at + WINDOW)
     last_lags = watch.lags_ms(ended_at - WINDOW, ended_at)
     errors = intake.errors + sum(read.errors for read in reads)
@@ -125,13 +129,21 @@ def figures(
         ),
         Figure("soak: errors", errors, "", "0", None, met=errors == 0),
         Figure(
-            "soak: memory growth after warm-up (worst process)",
+            "soak: memory growth after warm-up (worst USM process)",
             100 * growth[worst],
             "%",
             f"≤ {100 * MAX_GROWTH:.0f} %",
             None,
             detail=f"{worst}: {warm[worst]:.0f} → {last[worst]:.0f} MiB",
             met=growth[worst] <= MAX_GROWTH,
+        ),
+        Figure(
+            "soak: broker memory (in-memory log, grows with data)",
+            last.get(BROKER, float("nan")),
+            "MiB",
+            None,
+            None,
+            detail=f"{warm.get(BROKER, float('nan')):.0f} MiB after warm-up",
         ),
         Figure(
             "soak: event lag p95, last minute",
