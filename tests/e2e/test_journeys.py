@@ -6,6 +6,7 @@ of indicator values, a Working Group. Each journey then adds only what it is abo
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -195,6 +196,33 @@ async def test_a_resident_follows_a_report_from_intake_to_resolution(
 
     row = await eventually(six_counted, what="indicators to count the six reports")
     assert row["suppressed"] is False
+
+    # The counts are the district's CITIZEN_REPORTS: with its population known, the public
+    # reports-per-10,000 indicator for this month moves, for anyone to see.
+    month = datetime.now(UTC).strftime("%Y-%m")
+    population = {
+        "data_element": "POPULATION",
+        "district_code": DISTRICT,
+        "period": month[:4],
+        "value": 120_000,
+        "source": "census",
+    }
+    ok(
+        await gateway.post(
+            f"/api/v1/indicators/cities/{demo_city}/values",
+            json={"rows": [population]},
+            headers=analyst,
+        )
+    )
+    public = ok(
+        await gateway.get(
+            f"/api/v1/indicators/cities/{demo_city}/indicators/USM_REPORTS_PER_10K/values",
+            params={"period": month, "district": DISTRICT},
+        )
+    )
+    # The district's reports of the month: these six, and any other test's in Central.
+    assert public["numerator"] >= 6 and public["suppressed"] is False
+    assert public["value"] == pytest.approx(public["numerator"] / 120_000 * 10_000)
 
 
 async def test_indicator_data_over_a_rule_alerts_the_working_group(

@@ -50,8 +50,11 @@ def aggregates(view: CityView, period: Period) -> dict[str, Any]:
     for district_code in [None, *view.cube.districts]:
         for code, indicator in sorted(view.indicators.items()):
             cell = view.cell(code, district_code, period)
-            if cell.value is None and not cell.suppressed:
-                continue  # no data: nothing to share
+            # A district without data is left out; the city-level cell of every active
+            # indicator is always sent, so the event names the city's whole catalogue
+            # (appraisals checks plans' indicator codes against it).
+            if cell.value is None and not cell.suppressed and district_code is not None:
+                continue
             cells.append(
                 {
                     "indicator_code": code,
