@@ -53,6 +53,17 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def sqlstate_of(exc: BaseException) -> str:
+    """The SQLSTATE of a database error ("" when it carries none)."""
+    return str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+
+
+def is_data_exception(exc: BaseException) -> bool:
+    """SQLSTATE class 22 ("data exception": a NUL character, a number out of range, ...):
+    the input's fault, whatever validation let it through."""
+    return sqlstate_of(exc).startswith("22") and not is_transient(exc)
+
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

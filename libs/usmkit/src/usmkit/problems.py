@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from usmkit.db import TRANSIENT_ERRORS, is_transient
+from usmkit.db import TRANSIENT_ERRORS, is_data_exception, is_transient, sqlstate_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://usm.example.org/problems/"
@@ -187,13 +187,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_database_refusal(request: Request, exc: Exception) -> JSONResponse:
         if is_transient(exc):
             return await on_unavailable(request, exc)
-        # SQLSTATE class 22 ("data exception": a NUL character, a number out of range, ...)
-        # is the input's fault, whatever validation let it through: 422, and nothing stored.
-        sqlstate = str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
-        if sqlstate.startswith("22"):
+        # The input's fault: 422, and nothing stored.
+        if is_data_exception(exc):
             problem = UnprocessableContent(
                 "A value cannot be stored (for example a NUL character or a number out of "
-                f"range; SQLSTATE {sqlstate}). Nothing was changed."
+                f"range; SQLSTATE {sqlstate_of(exc)}). Nothing was changed."
             ).to_problem(request.url.path)
             return problem_response(problem)
         return await on_unexpected(request, exc)

@@ -18,13 +18,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from usm_reports.reports.filters import CONTROL_CHARACTERS
-from usmkit.db import is_transient
+from usmkit.db import is_data_exception
 from usmkit.open311 import Open311Error, format_of_path, render_error
 from usmkit.problems import ProblemError
-
-# SQLSTATE class 22, "data exception": the input's fault (as the kit's problem handler
-# decides for problem+json), so a 400 here.
-DATA_EXCEPTION_CLASS = "22"
 
 
 def _holds_control_character(value: Any) -> bool:
@@ -47,11 +43,6 @@ def refuse_control_characters(fields: Iterable[tuple[str, Any]]) -> None:
         if _holds_control_character(name) or _holds_control_character(value):
             label = "A field name" if _holds_control_character(name) else name
             raise Open311Error(400, f"{label}: control characters are not accepted.")
-
-
-def _is_data_exception(exc: DBAPIError) -> bool:
-    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
-    return sqlstate.startswith(DATA_EXCEPTION_CLASS) and not is_transient(exc)
 
 
 def _describe_validation(exc: RequestValidationError) -> list[str]:
@@ -88,7 +79,7 @@ class Open311Route(APIRoute):
             except DBAPIError as exc:
                 # Whatever validation let through: still Open311's 400, nothing stored.
                 # Other database errors stay the kit's (503 when transient, else 500).
-                if not _is_data_exception(exc):
+                if not is_data_exception(exc):
                     raise
                 raise Open311Error(
                     400, "A value cannot be stored (for example a control character)."
