@@ -41,7 +41,7 @@ def define_kit_tables(metadata: MetaData) -> KitTables:
     outbox = Table(
         "outbox",
         metadata,
-        # Ordering key: per city, ids follow commit order (see usmkit.events.outbox).
+        # The relay publishes visible rows in id order (docs/decisions.md, causal order).
         Column("id", BigInteger, Identity(always=True), primary_key=True),
         Column("event_id", Uuid, nullable=False, unique=True),
         Column("topic", String(200), nullable=False),

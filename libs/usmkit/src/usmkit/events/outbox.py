@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usmkit.events.cloudevents import CloudEvent, SchemaRegistry, new_event
 from usmkit.events.topics import topic_for
 from usmkit.tables import KitTables
-
-
-def _city_lock_key(service: str, city: str) -> int:
-    digest = hashlib.blake2b(f"outbox:{service}:{city}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 class Outbox:
@@ -44,11 +37,6 @@ class Outbox:
             service=self.service, name=name, subject=subject, city=city, data=data, version=version
         )
         self.registry.validate(event)
-        # Same-city writers queue here until commit, so per city the outbox ids
-        # (the relay's publishing order) follow commit order.
-        await session.execute(
-            select(func.pg_advisory_xact_lock(_city_lock_key(self.service, city)))
-        )
         await session.execute(
             self.table.insert().values(
                 event_id=event.id,
