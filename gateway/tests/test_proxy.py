@@ -67,7 +67,10 @@ async def test_dev_tokens_carry_roles_and_cities(
 async def test_down_service_is_503_and_slow_service_is_504(
     upstream: str, closed_port_url: str, usm_gateway: GatewayFactory
 ) -> None:
-    async with usm_gateway({"network": closed_port_url, "reports": upstream}) as client:
+    # The upstream's /slow answers after 2 s.
+    async with usm_gateway(
+        {"network": closed_port_url, "reports": upstream}, upstream_timeout_s=0.5
+    ) as client:
         down = await client.get("/api/v1/network/cities")
         slow = await client.get("/api/v1/reports/slow")
         unknown = await client.get("/api/v1/nowhere/x")

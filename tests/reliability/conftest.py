@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ from usmkit.events.topics import topic_for
 # group waits out a killed member's session before it hands its partitions to the new one.
 RECOVERY_TIMEOUT_S = 60
 CATEGORY = "streetlight"
+# How much of each process's log a failure report shows: enough for the last recovery.
+LOG_TAIL_BYTES = 6_000
 SPECS = {spec.name: spec for spec in SERVICE_SPECS}
 
 
@@ -38,6 +40,23 @@ def fault_stack(usm_base_dir: Path) -> Iterator[Stack]:
     stack = Stack(StackLayout.on_free_ports(usm_base_dir / "fault-stack"))
     with stack.running():
         yield stack
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed fault test reports the end of every process's log: what a broker or a
+    consumer did during the fault is gone once the session's directory is removed."""
+    report = yield
+    stack = getattr(item, "funcargs", {}).get("fault_stack")
+    if report.failed and isinstance(stack, Stack):
+        for log in sorted((stack.layout.base_dir / "logs").glob("*.log")):
+            with log.open("rb") as file:
+                file.seek(max(0, log.stat().st_size - LOG_TAIL_BYTES))
+                tail = file.read().decode("utf-8", "replace")
+            report.sections.append((f"end of {log.name}", tail))
+    return report
 
 
 @pytest.fixture(autouse=True)
@@ -252,15 +271,10 @@ async def group_offsets(
         await admin.close()
 
 
-async def group_caught_up(bootstrap_servers: str, group: str, topic: str) -> bool:
-    """True when `group` has committed every record on `topic`: nothing more will arrive."""
-    committed, ends = await group_offsets(bootstrap_servers, group, topic)
-    return all(committed[p] >= end for p, end in ends.items() if end > 0)
-
-
-async def reports_settled(stack: Stack) -> bool:
-    """True when the reports service has published every event it recorded and the
-    indicators consumer has committed every one of them: no count can move any more."""
+async def reports_settled(stack: Stack) -> str | None:
+    """None when the reports service has published every event it recorded and the
+    indicators consumer has committed every one of them (no count can move any more);
+    otherwise what is still outstanding."""
     connection = await connect(stack, "reports")
     try:
         backlog = await connection.fetchval(
@@ -268,6 +282,26 @@ async def reports_settled(stack: Stack) -> bool:
         )
     finally:
         await connection.close()
-    return backlog == 0 and await group_caught_up(
+    if backlog:
+        return f"{backlog} events not yet published by reports"
+    committed, ends = await group_offsets(
         stack.broker.bootstrap_servers, "indicators", topic_for("reports")
     )
+    behind = {p.partition: (committed[p], end) for p, end in ends.items() if committed[p] < end}
+    if behind:
+        return f"indicators' committed offset behind the end on partitions {behind}"
+    return None
+
+
+async def wait_settled(stack: Stack, *, timeout_s: float) -> None:
+    """Wait until `reports_settled`; a timeout says what was still outstanding."""
+    outstanding: list[str | None] = [None]
+
+    async def settled() -> bool:
+        outstanding[0] = await reports_settled(stack)
+        return outstanding[0] is None
+
+    try:
+        await eventually(settled, timeout_s=timeout_s, what="the events to be published and read")
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}; outstanding: {outstanding[0]}") from None

@@ -10,12 +10,11 @@ from tests.reliability.conftest import (
     read_topic,
     readyz,
     report_count,
-    reports_settled,
     submit_reports,
+    wait_settled,
 )
 
 from usmdev.stack import Stack
-from usmdev.waiting import eventually
 from usmkit.events.cloudevents import event_type
 from usmkit.events.topics import topic_for
 
@@ -52,11 +51,7 @@ async def test_intake_goes_on_while_the_broker_is_down_and_nothing_is_lost_or_do
     finally:
         broker.start()  # same port; the in-memory broker comes back empty
 
-    await eventually(
-        lambda: reports_settled(fault_stack),
-        timeout_s=90,
-        what="the events to be published and read",
-    )
+    await wait_settled(fault_stack, timeout_s=90)
     assert await report_count(gateway, city) == REPORTS_WHILE_DOWN
 
     records = await read_topic(broker.bootstrap_servers, topic_for("reports"))

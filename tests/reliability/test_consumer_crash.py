@@ -10,9 +10,9 @@ from tests.reliability.conftest import (
     kill,
     read_topic,
     report_count,
-    reports_settled,
     restart,
     submit_reports,
+    wait_settled,
 )
 
 from usmdev.stack import Stack
@@ -95,9 +95,5 @@ async def test_events_applied_but_not_committed_count_once_after_a_crash(
 
     await restart(fault_stack, "indicators")
 
-    await eventually(
-        lambda: reports_settled(fault_stack),
-        timeout_s=RECOVERY_TIMEOUT_S,
-        what="the redelivered events to be applied and committed",
-    )
+    await wait_settled(fault_stack, timeout_s=RECOVERY_TIMEOUT_S)
     assert await report_count(gateway, city) == REPORTS

@@ -13,8 +13,8 @@ from tests.reliability.conftest import (
     read_topic,
     readyz,
     report_count,
-    reports_settled,
     stored_report_ids,
+    wait_settled,
 )
 
 from usmdev.catalog import SERVICE_SPECS
@@ -144,11 +144,7 @@ async def test_a_database_restart_under_load_loses_no_accepted_report(
     stored = await stored_report_ids(gateway, city)
     assert set(intake.accepted) <= set(stored)
 
-    await eventually(
-        lambda: reports_settled(fault_stack),
-        timeout_s=RECOVERY_TIMEOUT_S,
-        what="the events to be published and read",
-    )
+    await wait_settled(fault_stack, timeout_s=RECOVERY_TIMEOUT_S)
     # A database outage is the platform's failure, not the event's: nothing may be dead-lettered.
     dead_letters = [
         {name: value.decode() for name, value in record.headers}

@@ -6,16 +6,16 @@ import json
 import httpx
 from aiokafka import AIOKafkaProducer
 from tests.reliability.conftest import (
+    RECOVERY_TIMEOUT_S,
     City,
     read_topic,
     report_count,
-    reports_settled,
     submit_reports,
+    wait_settled,
 )
 
 from usmdev.events import report_submitted
 from usmdev.stack import Stack
-from usmdev.waiting import eventually
 from usmkit.events.topics import DEAD_LETTER_TOPIC, topic_for
 
 REPORTS = 5
@@ -46,7 +46,7 @@ async def test_poison_events_are_dead_lettered_and_the_reports_behind_them_count
         await producer.stop()
     await submit_reports(gateway, city, REPORTS)
 
-    await eventually(lambda: reports_settled(fault_stack), what="the events to be read")
+    await wait_settled(fault_stack, timeout_s=RECOVERY_TIMEOUT_S)
     assert await report_count(gateway, city) == REPORTS
 
     letters = [

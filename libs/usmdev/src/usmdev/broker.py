@@ -91,17 +91,7 @@ class EmbeddedBroker:
         return port_open(self.host, self.port)
 
     async def create_topics(self, topics: tuple[str, ...] = ALL_TOPICS) -> None:
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.bootstrap_servers, request_timeout_ms=10_000
-        )
-        await admin.start()
-        try:
-            existing = set(await admin.list_topics())
-            missing = [NewTopic(topic, PARTITIONS, 1) for topic in topics if topic not in existing]
-            if missing:
-                await admin.create_topics(missing)
-        finally:
-            await admin.close()
+        await create_topics(self.bootstrap_servers, topics)
 
     def stop(self) -> None:
         if self.process is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import shutil
 import tempfile
 import uuid
@@ -39,6 +40,10 @@ def usm_base_dir() -> Iterator[Path]:
     base = Path(tempfile.mkdtemp(prefix="usm-test-"))
     base.chmod(0o755)
     yield base
+    # USM_KEEP_TEST_DIR=1 keeps the servers' and processes' logs for a post-mortem.
+    if os.environ.get("USM_KEEP_TEST_DIR") == "1":
+        print(f"\nUSM test directory kept: {base}")
+        return
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -218,7 +223,8 @@ def usm_gateway(usm_database: DatabaseFactory) -> GatewayFactory:
                     "database_url": database_url,
                     "service_urls": urls,
                     "dev_issuer_enabled": True,
-                    "upstream_timeout_s": 0.5,
+                    # Generous: a loaded CI machine must not turn a slow answer into a 504.
+                    "upstream_timeout_s": 10.0,
                     "max_body_bytes": 1000,
                     "max_bulk_body_bytes": 2000,
                     "api_key_cache_s": 0,

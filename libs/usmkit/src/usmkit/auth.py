@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 import uuid
 from collections.abc import Iterable
@@ -90,6 +94,13 @@ class Principal(BaseModel):
         return ALL_CITIES in self.cities or city in self.cities
 
 
+def _base64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+_HS256_HEADER = _base64url(b'{"alg":"HS256","typ":"JWT"}')
+
+
 def mint_internal_token(
     principal: Principal, *, audience: str, secret: str, ttl_s: int = INTERNAL_TOKEN_TTL_S
 ) -> str:
@@ -108,7 +119,13 @@ def mint_internal_token(
         "client_id": principal.client_id,
         "request_id": principal.request_id,
     }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    # Signed here rather than by PyJWT's encode, which re-checks the key and its options on
+    # every call: a tenth of the gateway's time per request. It is the plain JWS compact
+    # form (RFC 7515), and services verify it with PyJWT.
+    payload = _base64url(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = _HS256_HEADER + b"." + payload
+    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + _base64url(signature)).decode()
 
 
 def verify_internal_token(token: str, *, audience: str, secret: str) -> Principal:
