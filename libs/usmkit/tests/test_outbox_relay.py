@@ -206,3 +206,31 @@ async def test_backlog_counts_unpublished_rows(usm_kit_database: KitDatabase) ->
             select(func.count()).select_from(usm_kit_database.tables.outbox)
         )
     assert total == 1
+
+
+async def test_a_discarded_producer_delivers_nothing_when_the_broker_returns(
+    own_broker: EmbeddedBroker,
+) -> None:
+    # Batches outlive stop()'s patience, as with the services' settings.
+    settings = settings_for(own_broker.bootstrap_servers, "").model_copy(
+        update={"kafka_request_timeout_ms": 30_000}
+    )
+    holder = ProducerHolder(settings, client_id="test")
+    topic = topic_for("network")
+    await holder.send(topic, key=b"durban", value=b'{"sent": "before"}', headers=[])
+    producer = await holder.get()
+    own_broker.stop()
+    # Queued while the broker is away; its stop() cannot flush it and gives up.
+    queued = await producer.send(topic, key=b"durban", value=b'{"sent": "stale"}')
+    await holder.discard()
+    # Nothing is left to send it: the batch failed and the sender is gone.
+    assert queued.done()
+    assert isinstance(queued.exception(), Exception)
+    assert producer._sender.sender_task.done()
+    own_broker.start()
+    try:
+        await holder.send(topic, key=b"durban", value=b'{"sent": "after"}', headers=[])
+    finally:
+        await holder.close()
+    # The restarted in-memory broker is empty: only what the new producer sent is there.
+    assert await read_topic(own_broker.bootstrap_servers, topic, 1) == [{"sent": "after"}]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 
 from usmkit.settings import KitSettings
 
@@ -107,4 +108,21 @@ class ProducerHolder:
         try:
             await asyncio.wait_for(producer.stop(), 5)
         except Exception:  # a dead broker must not block shutdown
-            logger.warning("producer stop failed", exc_info=True)
+            logger.warning("producer stop failed; dropping what it still held", exc_info=True)
+            await _abandon(producer)
+
+
+async def _abandon(producer: AIOKafkaProducer) -> None:
+    """End a producer whose stop() gave up. stop() flushes first, which never ends while the
+    broker is away, and a producer left half-stopped keeps its sender running: it would deliver
+    its batches when the broker returns, with partition metadata from before (seen with the
+    in-memory broker after a restart: a record acknowledged on a topic it had not created yet,
+    which no consumer could ever read). What it held is still in the outbox and goes out again
+    through the next producer. aiokafka has no public abort: these are the two steps its own
+    stop() ends with, after failing what is queued so that nobody waits on it."""
+    producer._message_accumulator.fail_all(KafkaConnectionError("the producer was discarded"))
+    try:
+        await asyncio.wait_for(producer._sender.close(), 5)
+        await asyncio.wait_for(producer.client.close(), 5)
+    except Exception:
+        logger.warning("producer abandon failed", exc_info=True)
