@@ -23,10 +23,13 @@ class CategoryRepository:
             query = query.with_for_update()
         return (await self.session.scalars(query)).one_or_none()
 
-    async def get_active(self, city: str, code: str) -> Category | None:
+    async def get_active(self, city: str, code: str, *, for_share: bool = False) -> Category | None:
+        """`for_share` keeps the category as read until the caller's transaction ends."""
         query = select(Category).where(
             Category.city == city, Category.code == code, Category.active.is_(True)
         )
+        if for_share:
+            query = query.with_for_update(read=True)
         return (await self.session.scalars(query)).one_or_none()
 
     async def list(

@@ -1,8 +1,9 @@
 """Duplicate reports: finding candidates, and merging a duplicate into its primary.
 
-Candidates are computed when asked for, never stored: the rule (same city and category,
-within `duplicate_radius_m` and `duplicate_window_hours`) is configuration, and a stored
-list would go stale as reports arrive and get merged.
+The candidate list is computed when asked for, never stored: the rule (same city and
+category, within `duplicate_radius_m` and `duplicate_window_hours`) is configuration, and
+a stored list would go stale as reports arrive and get merged. Intake stores only a hint,
+the earliest candidate at that moment (`duplicates.repository.earliest_candidate`).
 """
 
 import math
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_reports.audit.service import SENSITIVE_READ_SCOPE
-from usm_reports.duplicates.repository import DuplicateRepository
+from usm_reports.duplicates.repository import EARTH_RADIUS_M, DuplicateRepository
 from usm_reports.duplicates.schemas import (
     DuplicateCandidate,
     DuplicateCandidates,
@@ -25,8 +26,6 @@ from usmkit.auth import Principal, require_city
 from usmkit.concurrency import require_if_match
 from usmkit.events.outbox import Outbox
 from usmkit.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent
-
-EARTH_RADIUS_M = 6_371_008.8
 
 
 def distance_m(first: Report, second: Report) -> float | None:

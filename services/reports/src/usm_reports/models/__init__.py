@@ -18,7 +18,7 @@ city_directory = CityDirectory(known_cities)
 
 from usm_reports.models.audit import SensitiveReadAudit  # noqa: E402
 from usm_reports.models.category import Category  # noqa: E402
-from usm_reports.models.district import District  # noqa: E402
+from usm_reports.models.district import District, DistrictCopy  # noqa: E402
 from usm_reports.models.report import Report  # noqa: E402
 from usm_reports.models.sms import SmsReceipt  # noqa: E402
 from usm_reports.models.status_change import ReportStatusChange  # noqa: E402
@@ -27,6 +27,7 @@ __all__ = [
     "Base",
     "Category",
     "District",
+    "DistrictCopy",
     "Report",
     "ReportStatusChange",
     "SensitiveReadAudit",

@@ -58,6 +58,7 @@ class Report(Base):
         CheckConstraint(CHANNEL_CHECK, name="channel"),
         CheckConstraint("(merged_into_id IS NULL) = (merged_at IS NULL)", name="merge_paired"),
         CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
+        CheckConstraint("possible_duplicate_of_id <> id", name="not_duplicate_of_itself"),
         # The staff list: one city, newest first.
         Index("ix_reports_city_submitted_at", "city", "submitted_at", "id"),
         # Duplicate candidates: same city and category, near in time.
@@ -95,6 +96,12 @@ class Report(Base):
     # stops there and its reporter follows the primary's status.
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("reports.id"))
     merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Linked at intake: the earliest unmerged report of the same city, category and
+    # sensitivity within the duplicate radius and window before it. A hint for moderators,
+    # who decide whether to merge; never changed afterwards.
+    possible_duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("reports.id")
+    )
     # How the report arrived (native API and its portals, or Open311).
     channel: Mapped[str] = mapped_column(String(20), default="api")
     # Only the SHA-256 of the tracking code is kept; the code itself is shown once.

@@ -27,6 +27,7 @@ from usm_reports.open311.schemas import (
 )
 from usm_reports.reports import service as reports_service
 from usm_reports.reports.contacts import vault_for
+from usm_reports.reports.intake import IntakeDep
 from usm_reports.reports.repository import ReportRepository
 from usmkit.auth import Principal, PublicDep, require_scope
 from usmkit.idempotency import REPLAYED_HEADER, IdempotencyDep
@@ -187,6 +188,7 @@ async def post_request(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    intake: IntakeDep,
     principal: Annotated[Principal, Depends(require_scope(SUBMIT_SCOPE))],
     idempotency: IdempotencyDep,
 ) -> Response:
@@ -215,6 +217,7 @@ async def post_request(
             report, tracking_code = await reports_service.submit_report(
                 session=session,
                 outbox=runtime.outbox,
+                intake=intake,
                 report_in=report_in,
                 vault=vault_for(runtime),
                 channel="open311",

@@ -8,6 +8,7 @@ from usm_reports.audit.service import SENSITIVE_READ_SCOPE
 from usm_reports.reports import service
 from usm_reports.reports.contacts import vault_for
 from usm_reports.reports.filters import WITHOUT_CONTROL_CHARACTERS, ReportFilterDep
+from usm_reports.reports.intake import IntakeDep
 from usm_reports.reports.repository import (
     BoundingBox,
     ReportRepository,
@@ -37,6 +38,7 @@ async def submit_report(
     report_in: ReportCreate,
     session: SessionDep,
     runtime: RuntimeDep,
+    intake: IntakeDep,
     idempotency: IdempotencyDep,
     principal: Annotated[Principal, Depends(require_scope("reports:submit"))],
 ) -> ReportReceipt:
@@ -55,7 +57,11 @@ async def submit_report(
 
     async def write() -> ReportReceipt:
         report, tracking_code = await service.submit_report(
-            session=session, outbox=runtime.outbox, report_in=report_in, vault=vault_for(runtime)
+            session=session,
+            outbox=runtime.outbox,
+            intake=intake,
+            report_in=report_in,
+            vault=vault_for(runtime),
         )
         return ReportReceipt(
             id=report.id,

@@ -1,13 +1,20 @@
+import functools
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, exists, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usm_reports.models import Report, ReportStatusChange
+from usm_reports.duplicates.repository import (
+    Place,
+    candidate_parameters,
+    earliest_candidate,
+    place_of,
+)
+from usm_reports.models import Category, DistrictCopy, Report, ReportStatusChange
 from usm_reports.reports.filters import ReportFilter
 from usmkit.pagination import PageParams
 from usmkit.problems import BadRequest
@@ -23,14 +30,112 @@ class BoundingBox:
     north: float
 
 
+@dataclass(frozen=True, kw_only=True)
+class IntakeGuard:
+    """What a new report was checked against: it is written only while these still hold."""
+
+    category_version: int
+    # Checked only for a located report; None when the city had no district copy.
+    districts_version: uuid.UUID | None
+    located: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class DuplicateLink:
+    """Which earlier report intake links a new one to (`duplicates.repository`)."""
+
+    radius_m: float
+    since: datetime
+
+
+# Columns intake writes from the new report's values; the duplicate link is computed.
+_SUBMITTED_COLUMNS = [
+    column for column in Report.__table__.columns if column.key != "possible_duplicate_of_id"
+]
+# The first history entry's columns, as parameters `step_<column>`.
+_FIRST_STEP_COLUMNS = list(ReportStatusChange.__table__.columns)
+
+
+@functools.cache
+def _submission(place: Place, located: bool) -> Select[tuple[uuid.UUID | None]]:
+    """The statement of `ReportRepository.insert_submitted`, built once per shape with
+    bind parameters: building a statement costs more CPU than running it."""
+    conditions: list[ColumnElement[bool]] = [
+        exists().where(
+            Category.city == bindparam("city", type_=Category.city.type),
+            Category.code == bindparam("category_code", type_=Category.code.type),
+            Category.active.is_(True),
+            Category.version == bindparam("guard_category_version", type_=Category.version.type),
+        )
+    ]
+    if located:
+        current = select(DistrictCopy.version).where(
+            DistrictCopy.city == bindparam("city", type_=DistrictCopy.city.type)
+        )
+        conditions.append(
+            current.scalar_subquery().is_not_distinct_from(
+                bindparam("guard_districts_version", type_=DistrictCopy.version.type)
+            )
+        )
+    inserted = (
+        insert(Report)
+        .from_select(
+            [column.key for column in _SUBMITTED_COLUMNS] + ["possible_duplicate_of_id"],
+            select(
+                *(bindparam(column.key, type_=column.type) for column in _SUBMITTED_COLUMNS),
+                earliest_candidate(place),
+            ).where(*conditions),
+        )
+        .returning(Report.possible_duplicate_of_id)
+        .cte("inserted")
+    )
+    # Written only if the report was: it selects from `inserted`.
+    first_step = (
+        insert(ReportStatusChange)
+        .from_select(
+            [column.key for column in _FIRST_STEP_COLUMNS],
+            select(
+                *(
+                    bindparam(f"step_{column.key}", type_=column.type)
+                    for column in _FIRST_STEP_COLUMNS
+                )
+            ).select_from(inserted),
+        )
+        .cte("first_step")
+    )
+    return select(inserted.c.possible_duplicate_of_id).add_cte(first_step)
+
+
 class ReportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, report: Report) -> Report:
-        self.session.add(report)
-        await self.session.flush()
-        return report
+    async def insert_submitted(
+        self,
+        report: Report,
+        first_step: ReportStatusChange,
+        *,
+        guard: IntakeGuard,
+        link: DuplicateLink,
+    ) -> bool:
+        """Write a new report, its first history entry and its duplicate link in one
+        statement (one round trip), only while `guard` holds; False, with nothing written,
+        when the category or the district copy changed since the caller read them.
+        Sets `report.possible_duplicate_of_id`."""
+        statement = _submission(place_of(report), guard.located)
+        parameters = {column.key: getattr(report, column.key) for column in _SUBMITTED_COLUMNS}
+        parameters |= {
+            f"step_{column.key}": getattr(first_step, column.key) for column in _FIRST_STEP_COLUMNS
+        }
+        parameters |= candidate_parameters(report, radius_m=link.radius_m, since=link.since)
+        parameters["guard_category_version"] = guard.category_version
+        if guard.located:
+            parameters["guard_districts_version"] = guard.districts_version
+        row = (await self.session.execute(statement, parameters)).first()
+        if row is None:
+            return False
+        report.possible_duplicate_of_id = row.possible_duplicate_of_id
+        return True
 
     async def get(self, report_id: uuid.UUID, *, for_update: bool = False) -> Report | None:
         query = select(Report).where(Report.id == report_id)

@@ -193,4 +193,11 @@ class ReportRead(BaseModel):
         description="Set when the report was merged, as a duplicate, into this report."
     )
     merged_at: datetime | None
+    possible_duplicate_of_id: uuid.UUID | None = Field(
+        description="Linked at intake: the earliest report, not merged, of the same category "
+        "within the duplicate radius and time window before this one (150 m, 72 h unless "
+        "configured otherwise). A hint for moderators, who merge with "
+        "`POST /api/v1/reports/{id}/merge`. Null for sensitive reports unless the caller "
+        "has `reports:sensitive:read`."
+    )
     version: int = Field(description="The report's version; its `ETag` is this in quotes.")

@@ -8,12 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_reports.audit.service import record_reads, record_sensitive_reads, reveals_sensitive
 from usm_reports.categories.attributes import check_attributes
-from usm_reports.categories.repository import CategoryRepository
-from usm_reports.districts.service import locate_district
 from usm_reports.models import Report, ReportStatusChange, city_directory
 from usm_reports.reports.contacts import ContactVault
+from usm_reports.reports.intake import CategoryRule, Intake
 from usm_reports.reports.privacy import cell_of
-from usm_reports.reports.repository import ReportRepository, StatusChangeRepository
+from usm_reports.reports.repository import (
+    DuplicateLink,
+    IntakeGuard,
+    ReportRepository,
+    StatusChangeRepository,
+)
 from usm_reports.reports.schemas import (
     Channel,
     PublicStatusUpdate,
@@ -40,6 +44,8 @@ REPORTER_ACTOR = "reporter"
 
 
 TRACKING_CODE_BYTES = 16
+# The first attempt uses cached references; the second reads them again, locked.
+INTAKE_ATTEMPTS = 2
 
 
 def hash_tracking_code(tracking_code: str) -> str:
@@ -51,60 +57,50 @@ async def submit_report(
     *,
     session: AsyncSession,
     outbox: Outbox,
+    intake: Intake,
     report_in: ReportCreate,
     vault: ContactVault,
     channel: Channel = "api",
     attributes_as_text: bool = False,
     require_answers: bool = True,
 ) -> tuple[Report, str]:
-    """Record a report in its district and announce it (`report.submitted`); returns the
-    report and its tracking code, which exists nowhere else afterwards.
+    """Record a report in its district, link it to an earlier report it may duplicate,
+    and announce it (`report.submitted`); returns the report and its tracking code, which
+    exists nowhere else afterwards.
 
     `require_answers=False` lets required attributes go unanswered, for channels that
     cannot ask (SMS); moderators complete them."""
-    # Categories exist only for member cities: the city is looked up only to say which
-    # of the two is unknown (one query fewer on every accepted report).
-    category = await CategoryRepository(session).get_active(report_in.city, report_in.category_code)
-    if category is None:
-        if not await city_directory.exists(session, report_in.city):
-            raise UnprocessableContent(
-                f"{report_in.city!r} is not a member city.",
-                errors=[FieldError(loc=["body", "city"], msg="Unknown city.", type="unknown_city")],
-            )
-        raise UnprocessableContent(
-            f"{report_in.city!r} has no active category {report_in.category_code!r}.",
-            errors=[
-                FieldError(
-                    loc=["body", "category_code"],
-                    msg="Unknown or inactive category in this city.",
-                    type="unknown_category",
-                )
-            ],
-        )
-    attributes, errors = check_attributes(
-        category.attributes,
-        report_in.attributes,
-        from_text=attributes_as_text,
-        require_answers=require_answers,
-    )
-    if errors:
-        raise UnprocessableContent(
-            "Some attributes do not fit the category; see errors.", errors=errors
-        )
-    district_code = None
-    if report_in.latitude is not None and report_in.longitude is not None:
-        district_code = await locate_district(
-            session=session,
-            city=report_in.city,
-            latitude=report_in.latitude,
-            longitude=report_in.longitude,
-        )
     tracking_code = secrets.token_urlsafe(TRACKING_CODE_BYTES)
-    now = datetime.now(UTC)
     report_id = uuid.uuid4()
     contact = report_in.contact.model_dump(exclude_none=True) if report_in.contact else {}
-    report = await ReportRepository(session).add(
-        Report(
+    # Sealed before it reaches the database; opened only for `reports:contacts:read`.
+    contact_sealed = vault.seal(report_id, contact) if contact else None
+    located = report_in.latitude is not None and report_in.longitude is not None
+    # Cached category and districts first; if either changed meanwhile, nothing is
+    # written and they are read again, locked, so the second attempt holds.
+    for attempt in range(INTAKE_ATTEMPTS):
+        fresh = attempt > 0
+        category = await _active_category(session, intake, report_in, fresh=fresh)
+        attributes, errors = check_attributes(
+            category.attributes,
+            report_in.attributes,
+            from_text=attributes_as_text,
+            require_answers=require_answers,
+        )
+        if errors:
+            raise UnprocessableContent(
+                "Some attributes do not fit the category; see errors.", errors=errors
+            )
+        districts_version = None
+        district_code = None
+        if report_in.latitude is not None and report_in.longitude is not None:
+            districts = await intake.districts(session, report_in.city, fresh=fresh)
+            districts_version = districts.version
+            district_code = districts.locate(
+                latitude=report_in.latitude, longitude=report_in.longitude
+            )
+        now = datetime.now(UTC)
+        report = Report(
             id=report_id,
             city=report_in.city,
             category_code=report_in.category_code,
@@ -125,27 +121,44 @@ async def submit_report(
             attributes=attributes,
             media_urls=report_in.media_urls,
             channel=channel,
-            # Sealed before it reaches the database; opened only for `reports:contacts:read`.
-            contact_sealed=vault.seal(report_id, contact) if contact else None,
+            contact_sealed=contact_sealed,
+            contact_purged_at=None,
+            merged_into_id=None,
+            merged_at=None,
             tracking_code_hash=hash_tracking_code(tracking_code),
             status="submitted",
             submitted_at=now,
             updated_at=now,
             version=1,
         )
-    )
-    await StatusChangeRepository(session).add(
-        ReportStatusChange(
-            id=uuid.uuid4(),
-            report_id=report.id,
-            from_status=None,
-            to_status="submitted",
-            actor=REPORTER_ACTOR,
-            changed_at=now,
-            public_note=None,
+        written = await ReportRepository(session).insert_submitted(
+            report,
+            ReportStatusChange(
+                id=uuid.uuid4(),
+                report_id=report_id,
+                from_status=None,
+                to_status="submitted",
+                actor=REPORTER_ACTOR,
+                changed_at=now,
+                public_note=None,
+                merged_into_id=None,
+            ),
+            guard=IntakeGuard(
+                category_version=category.version,
+                districts_version=districts_version,
+                located=located,
+            ),
+            link=DuplicateLink(
+                radius_m=intake.duplicate_radius_m, since=now - intake.duplicate_window
+            ),
         )
-    )
-    submitted_at = report.submitted_at.astimezone(UTC)
+        if written:
+            break
+    else:
+        # Only when the city's copy was first created during both attempts (nothing to
+        # lock yet): vanishingly rare, and safe to send again.
+        raise Conflict("The category or the city's districts changed meanwhile; send it again.")
+    submitted_at = now.astimezone(UTC)
     # Never the description, contact or coordinates: events travel beyond this service.
     await outbox.record(
         session,
@@ -163,6 +176,32 @@ async def submit_report(
         },
     )
     return report, tracking_code
+
+
+async def _active_category(
+    session: AsyncSession, intake: Intake, report_in: ReportCreate, *, fresh: bool
+) -> CategoryRule:
+    """The report's category, or 422 saying whether the city or the category is unknown."""
+    category = await intake.category(session, report_in.city, report_in.category_code, fresh=fresh)
+    if category is not None:
+        return category
+    # Categories exist only for member cities: the city is looked up only to say which
+    # of the two is unknown.
+    if not await city_directory.exists(session, report_in.city):
+        raise UnprocessableContent(
+            f"{report_in.city!r} is not a member city.",
+            errors=[FieldError(loc=["body", "city"], msg="Unknown city.", type="unknown_city")],
+        )
+    raise UnprocessableContent(
+        f"{report_in.city!r} has no active category {report_in.category_code!r}.",
+        errors=[
+            FieldError(
+                loc=["body", "category_code"],
+                msg="Unknown or inactive category in this city.",
+                type="unknown_category",
+            )
+        ],
+    )
 
 
 async def find_by_tracking_code(*, session: AsyncSession, tracking_code: str) -> Report:
@@ -353,6 +392,8 @@ def staff_view(report: Report, *, principal: Principal) -> ReportRead:
                 "address_string": None,
                 "address_id": None,
                 "media_urls": None,
+                # The link says the two were close in place and time.
+                "possible_duplicate_of_id": None,
             }
         )
     return view

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Header, Path, Request, status
 
 from usm_reports.config import reports_settings
 from usm_reports.reports.contacts import vault_for
+from usm_reports.reports.intake import IntakeDep
 from usm_reports.reports.schemas import SLUG_PATTERN
 from usm_reports.sms import service
 from usm_reports.sms.schemas import SmsReply
@@ -52,6 +53,7 @@ async def receive_sms(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    intake: IntakeDep,
     _: PublicDep,
     x_sms_signature: Annotated[
         str | None,
@@ -79,6 +81,7 @@ async def receive_sms(
     return await service.receive_sms(
         session=session,
         outbox=runtime.outbox,
+        intake=intake,
         vault=vault_for(runtime),
         city=city,
         body=await request.body(),

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_reports.categories.repository import CategoryRepository
 from usm_reports.reports.contacts import ContactVault
+from usm_reports.reports.intake import Intake
 from usm_reports.reports.schemas import ReportContact, ReportCreate
 from usm_reports.reports.service import submit_report
 from usm_reports.sms.parsing import SmsSyntaxError, parse_sms
@@ -110,6 +111,7 @@ async def receive_sms(
     *,
     session: AsyncSession,
     outbox: Outbox,
+    intake: Intake,
     vault: ContactVault,
     city: str,
     body: bytes,
@@ -148,6 +150,7 @@ async def receive_sms(
     report, tracking_code = await submit_report(
         session=session,
         outbox=outbox,
+        intake=intake,
         report_in=report_in,
         vault=vault,
         channel="sms",
