@@ -8,7 +8,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from usmkit.db import Database
 from usmkit.events.cloudevents import CONTENT_TYPE
@@ -88,7 +89,11 @@ class OutboxRelay:
             if rows:
                 await session.execute(
                     self.table.update()
-                    .where(self.table.c.id.in_([row.id for row in rows]))
+                    # One array parameter: an IN list would be a new statement per batch size.
+                    .where(
+                        self.table.c.id
+                        == any_(bindparam("ids", [row.id for row in rows], ARRAY(BigInteger)))
+                    )
                     .values(published_at=datetime.now(UTC))
                 )
                 EVENTS_PUBLISHED.labels(self.service).inc(len(rows))
