@@ -9,9 +9,11 @@ compete for the same two cores). Nothing is published: the scratch outbox is nev
 - bulk ingest: every value through `POST /values` in 10,000-row requests (validation, then
   the COPY fast path and the upsert), beside asyncpg `copy_records_to_table` of the same
   rows into a bare copy of the table;
-- recompute: what one period's recompute does (alert rules, the public values of every
-  indicator in every district and the city, the index, `aggregates.published`), timed for
-  one month; a full recompute is every month, quarter and year with data (85 periods);
+- full recompute: the recompute command's path (`usm_indicators.recompute`, `run`) on
+  every month, quarter and year with data (85 periods): every indicator for every district
+  and the city computed set-wise in SQL with the index and kept, alert rules, one
+  `aggregates.published` per period; then the recompute one new month causes (the month,
+  its quarter and year), as after a bulk load;
 - incremental: one new value posted, then read back through the indicator endpoint;
 - district read: the indicator for one district and month with its trend (p99 of 200).
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import time
 import uuid
@@ -33,7 +36,8 @@ from usm_indicators.computed.service import human_security_index
 from usm_indicators.config import IndicatorsSettings
 from usm_indicators.main import create_app
 from usm_indicators.models import District, city_directory
-from usm_indicators.recompute.service import recompute
+from usm_indicators.recompute.__main__ import run as run_recompute
+from usm_indicators.recompute.service import recompute, with_enclosing
 from usmdev.catalog import SERVICE_SPECS
 from usmdev.events import city_registered
 from usmdev.stack import Stack, migrate
@@ -183,11 +187,23 @@ async def _run(url: str) -> list[Figure]:
             response.raise_for_status()
         ingest_rate = len(rows) / (time.perf_counter() - started)
         copy_rate = await _raw_copy(runtime, rows)
+        # Both rates share the machine with whatever else runs: say how busy it was.
+        ingest_load = os.getloadavg()[0]
 
         month = parse_period(MONTHS[-7])
         started = time.perf_counter()
+        full = await run_recompute(CITY, [], settings)
+        recompute_full = time.perf_counter() - started
+        recompute_load = os.getloadavg()[0]
+        assert full is not None
+        started = time.perf_counter()
         async with runtime.database.transaction() as session:
-            await recompute(session=session, outbox=runtime.outbox, city=CITY, periods=[month])
+            await recompute(
+                session=session,
+                outbox=runtime.outbox,
+                city=CITY,
+                periods=with_enclosing([str(month)]),
+            )
         recompute_month = time.perf_counter() - started
         started = time.perf_counter()
         async with runtime.database.sessions() as session:
@@ -232,8 +248,6 @@ async def _run(url: str) -> list[Figure]:
         await client.aclose()
         await runtime.database.dispose()
 
-    periods = len(MONTHS) + len(MONTHS) // 3 + len(MONTHS) // 12
-    full_projection = recompute_month * periods
     p99 = statistics.quantiles(latencies, n=100)[98]
     return [
         Figure(
@@ -242,7 +256,7 @@ async def _run(url: str) -> list[Figure]:
             "values/s",
             "≥ 100,000 values/s",
             copy_rate,
-            detail=f"{len(rows):,} values",
+            detail=f"{len(rows):,} values, load average {ingest_load:.1f}",
             met=ingest_rate >= 100_000,
         ),
         Figure("raw COPY of the same rows", copy_rate, "values/s", None, copy_rate),
@@ -255,21 +269,22 @@ async def _run(url: str) -> list[Figure]:
             met=ingest_rate >= 0.5 * copy_rate,
         ),
         Figure(
-            "recompute of one month (alerts, values, index, event)",
+            "full recompute (values, index, alerts, events)",
+            recompute_full,
+            "s",
+            "≤ 10 s",
+            None,
+            detail=f"{len(full.periods)} periods x {INDICATORS} indicators x "
+            f"{len(DISTRICTS) + 1} areas, run whole, load average {recompute_load:.1f}",
+            met=recompute_full <= 10,
+        ),
+        Figure(
+            "recompute after one new month (month, quarter, year)",
             recompute_month,
             "s",
             None,
             None,
             detail=f"{INDICATORS} indicators x {len(DISTRICTS) + 1} areas",
-        ),
-        Figure(
-            "full recompute (projected: one month x 85 periods)",
-            full_projection,
-            "s",
-            "≤ 10 s",
-            None,
-            detail="not run whole; years cost more than months",
-            met=full_projection <= 10,
         ),
         Figure("index of one month (city + 250 districts)", index_month, "s", None, None),
         Figure(

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from typing import Any
 from xml.etree import ElementTree
 
@@ -120,13 +121,115 @@ async def test_sdmx_csv_by_accept_with_periods_and_all(durban_data: ServiceHarne
     assert [(row["OBS_VALUE"], row["OBS_CONF"]) for row in north] == [("", "C"), ("", "C")]
 
 
+SDMX_JSON = "application/vnd.sdmx.data+json;version=1.0.0"
+JSON_KEY = re.compile(r"[0-9]+(:[0-9]+)*")
+
+
+def _json_series(message: dict[str, Any]) -> dict[tuple[str, ...], list[tuple[str, Any, Any]]]:
+    """Series key → (period, value, OBS_CONF) of an SDMX-JSON 1.0 data message, decoded as
+    an SDMX tool does: key indices into the components' values."""
+    assert {"id", "prepared", "sender"} <= message["header"].keys()
+    structure = message["structure"]
+    series_dimensions = structure["dimensions"]["series"]
+    (time_dimension,) = structure["dimensions"]["observation"]
+    # keyPosition is the order of the parts of a data key, TIME_PERIOD last.
+    assert [(each["id"], each["keyPosition"]) for each in series_dimensions] == [
+        ("CITY", 0),
+        ("REF_AREA", 1),
+        ("INDICATOR", 2),
+        ("FREQ", 3),
+    ]
+    assert (time_dimension["id"], time_dimension["keyPosition"]) == ("TIME_PERIOD", 4)
+    (unit,) = structure["attributes"]["series"]
+    (confidentiality,) = structure["attributes"]["observation"]
+    assert (unit["id"], confidentiality["id"]) == ("UNIT_MEASURE", "OBS_CONF")
+    (dataset,) = message["dataSets"]
+    found = {}
+    for series_key, series in dataset["series"].items():
+        assert JSON_KEY.fullmatch(series_key)
+        indices = [int(part) for part in series_key.split(":")]
+        key = tuple(
+            dimension["values"][index]["id"]
+            for dimension, index in zip(series_dimensions, indices, strict=True)
+        )
+        assert [unit["values"][index]["name"] for index in series["attributes"]] == [
+            "per 100000 population"
+        ]
+        observations = []
+        for observation_key, (value, conf_index) in series["observations"].items():
+            assert JSON_KEY.fullmatch(observation_key)
+            period = time_dimension["values"][int(observation_key)]
+            conf = None if conf_index is None else confidentiality["values"][conf_index]["id"]
+            observations.append((period["id"], value, conf))
+        found[key] = observations
+    return found
+
+
+async def test_sdmx_json_by_accept_decodes_to_the_values_and_withholds_small_cells(
+    durban_data: ServiceHarness,
+) -> None:
+    async with durban_data.client() as client:
+        response = await client.get(f"{DATA}/durban..VC_IHR_PSRC.M", headers={"Accept": SDMX_JSON})
+        window = await client.get(
+            f"{DATA}/all",
+            params={"startPeriod": "2025-01", "endPeriod": "2025-03"},
+            headers={"Accept": "application/json"},
+        )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vnd.sdmx.data+json")
+    message = response.json()
+    # Rates per 100,000: city 12 / 300,000 → 4; Central 10; North's 2 homicides withheld.
+    assert _json_series(message) == {
+        ("durban", "DBN-CENTRAL", "VC_IHR_PSRC", "M"): [("2025-01", 10.0, None)],
+        ("durban", "DBN-NORTH", "VC_IHR_PSRC", "M"): [("2025-01", None, "C")],
+        ("durban", "_T", "VC_IHR_PSRC", "M"): [("2025-01", 4.0, None)],
+    }
+    (time_dimension,) = message["structure"]["dimensions"]["observation"]
+    assert time_dimension["values"] == [
+        {
+            "id": "2025-01",
+            "name": "2025-01",
+            "start": "2025-01-01T00:00:00Z",
+            "end": "2025-01-31T23:59:59Z",
+        }
+    ]
+    indicator = message["structure"]["dimensions"]["series"][2]["values"]
+    assert [value["id"] for value in indicator] == ["VC_IHR_PSRC"]
+    assert indicator[0]["name"]  # the indicator's name, for people reading it
+
+    # The window holds 2025-01 and 2025-Q1 (2025 ends after endPeriod).
+    windowed = _json_series(window.json())
+    assert {period for series in windowed.values() for period, _, _ in series} == {
+        "2025-01",
+        "2025-Q1",
+    }
+    assert windowed[("durban", "DBN-NORTH", "VC_IHR_PSRC", "Q")] == [("2025-Q1", None, "C")]
+
+    async with durban_data.client(ANALYST) as client:
+        raw = await client.get(
+            f"{DATA}/durban.DBN-NORTH.SDG_16_1_1.M", headers={"Accept": SDMX_JSON}
+        )
+    assert _json_series(raw.json()) == {
+        ("durban", "DBN-NORTH", "VC_IHR_PSRC", "M"): [("2025-01", 1.0, None)]
+    }
+
+
+async def test_sdmx_json_of_a_key_without_data_is_an_empty_data_set(
+    durban_data: ServiceHarness,
+) -> None:
+    async with durban_data.client() as client:
+        response = await client.get(f"{DATA}/cape-town...", headers={"Accept": SDMX_JSON})
+    assert response.status_code == 200, response.text
+    assert response.json()["dataSets"] == [{"action": "Information", "series": {}}]
+
+
 @pytest.mark.parametrize(
     ("path", "headers", "status"),
     [
         ("/api/v1/indicators/sdmx/data/OTHER,FLOW,1.0/all", {}, 404),
         (f"{DATA}/durban.too.many.parts.here", {}, 422),
         (f"{DATA}/all?startPeriod=2025-13", {}, 422),
-        (f"{DATA}/all", {"Accept": "application/json"}, 406),
+        (f"{DATA}/all", {"Accept": "image/png, text/html"}, 406),
     ],
 )
 async def test_bad_sdmx_requests_are_problems(

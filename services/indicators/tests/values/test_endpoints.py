@@ -3,6 +3,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from usm_indicators.models import DataValue
+from usm_indicators.values.repository import COPY_THRESHOLD
 from usmdev.pytest_plugin import ServiceHarness, principal
 from usmkit.events.cloudevents import CloudEvent
 
@@ -85,6 +86,8 @@ async def test_every_bad_row_is_reported_and_nothing_is_stored(districts: Servic
         row(value=7),  # 7: conflicts with row 0
         row(period="2025-W53"),  # 8: 2025 has 52 ISO weeks
         row(period="2025-03-14", value=0),  # 9 fine
+        row(period="2025-04", source="SA\x00PS"),  # 10: PostgreSQL text cannot hold NUL
+        row(period="2025-05", value="4"),  # 11 fine: a number in a string, as JSON allows
     ]
     async with districts.client(ANALYST) as client:
         response = await client.post(VALUES, json={"rows": rows})
@@ -100,8 +103,9 @@ async def test_every_bad_row_is_reported_and_nothing_is_stored(districts: Servic
         (6, "disaggregation_not_allowed"),
         (7, "conflicting_duplicate"),
         (8, "bad_period"),
+        (10, "string_pattern_mismatch"),
     ]
-    assert "8 of 10 rows" in response.json()["detail"]
+    assert "9 of 12 rows" in response.json()["detail"]
     assert await stored_count(districts) == 0
 
 
@@ -164,3 +168,48 @@ async def test_values_need_the_scope_and_the_city(districts: ServiceHarness) -> 
             else:
                 response = await client.get(VALUES)
         assert response.status_code == 403
+
+
+def daily_rows(days: range, **fields: Any) -> list[dict[str, Any]]:
+    """One row per day from 2000-01-01 on (28 days a month): a load large enough for COPY."""
+    return [
+        row(period=f"{2000 + day // 336}-{1 + day // 28 % 12:02d}-{1 + day % 28:02d}", **fields)
+        for day in days
+    ]
+
+
+async def test_a_large_load_is_all_or_nothing_and_replaces_what_it_overlaps(
+    districts: ServiceHarness,
+) -> None:
+    first = daily_rows(range(COPY_THRESHOLD), value=1)
+    async with districts.client(ANALYST) as client:
+        # One bad row at the end of a large load: only it is reported, nothing is stored.
+        refused = await client.post(VALUES, json={"rows": [*first, row(value=-1)]})
+        assert refused.status_code == 422, refused.text
+        assert [(error["loc"], error["type"]) for error in refused.json()["errors"]] == [
+            (["body", "rows", COPY_THRESHOLD, "value"], "impossible_value")
+        ]
+        assert await stored_count(districts) == 0
+
+        loaded = await client.post(VALUES, json={"rows": first})
+        assert loaded.status_code == 200, loaded.text
+        # Half the cells again with another value, half new (first, so that the COPY is
+        # tried and fails on the kept ones): all stored, none twice.
+        overlapping = daily_rows(
+            range(3 * COPY_THRESHOLD // 2 - 1, COPY_THRESHOLD // 2 - 1, -1), value=2
+        )
+        again = await client.post(VALUES, json={"rows": overlapping})
+        assert again.status_code == 200, again.text
+        assert again.json()["stored"] == COPY_THRESHOLD
+    async with districts.runtime.database.sessions() as session:
+        counts = dict(
+            (
+                await session.execute(
+                    select(DataValue.value, func.count()).group_by(DataValue.value)
+                )
+            ).all()
+        )
+    assert {float(value): count for value, count in counts.items()} == {
+        1.0: COPY_THRESHOLD // 2,
+        2.0: COPY_THRESHOLD,
+    }

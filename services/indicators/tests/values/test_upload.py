@@ -81,13 +81,14 @@ async def test_every_bad_line_is_reported_with_its_number_and_nothing_is_stored(
         response = await client.post(UPLOAD, content=text, headers={"content-type": SDMX_CSV})
     assert response.status_code == 422, response.text
     problems = [(error["loc"][2:], error["type"]) for error in response.json()["errors"]]
+    # In line order, each naming the SDMX column it is about.
     assert problems == [
+        ([3, "DATA_ELEMENT"], "unknown_data_element"),
         ([4, "SEX"], "unknown_code"),
+        ([5, "TIME_PERIOD"], "bad_period"),
         ([6, "OBS_VALUE"], "float_parsing"),
         ([7, "DATAFLOW"], "unknown_dataflow"),
         ([8], "bad_csv"),
-        ([3, "data_element"], "unknown_data_element"),
-        ([5, "period"], "bad_period"),
         ([9], "conflicting_duplicate"),
     ]
     assert "7 of 8 rows" in response.json()["detail"]

@@ -10,7 +10,7 @@ from usm_indicators.alerts.evaluation import Finding, ValueAt, evaluate
 from usm_indicators.alerts.repository import AlertRepository, AlertRuleRepository
 from usm_indicators.alerts.schemas import AlertRead, AlertRuleCreate, AlertRuleRead
 from usm_indicators.catalogue.repository import CatalogueRepository
-from usm_indicators.computed.service import CityView
+from usm_indicators.computed.service import StoredView
 from usm_indicators.geography.repository import DistrictRepository
 from usm_indicators.models import Alert, AlertRule, city_directory
 from usm_indicators.models.data_value import WHOLE_CITY
@@ -154,7 +154,7 @@ def _message(code: str, finding: Finding, district_code: str | None, period: Per
     return f"{code} is {float(finding.value):.4g}, {finding.reason} ({where}, {period})."
 
 
-def _public_series(view: CityView, code: str, district_code: str | None) -> ValueAt:
+def _public_series(view: StoredView, code: str, district_code: str | None) -> ValueAt:
     return lambda period: view.cell(code, district_code, period).value
 
 
@@ -166,7 +166,7 @@ async def evaluate_rules(
     *,
     session: AsyncSession,
     outbox: Outbox,
-    view: CityView,
+    view: StoredView,
     rules: Sequence[AlertRule],
     periods: Sequence[Period],
 ) -> int:
@@ -179,7 +179,7 @@ async def evaluate_rules(
         if rule.indicator_code not in view.indicators:
             continue
         indicator = view.indicators[rule.indicator_code]
-        areas = [rule.district_code] if rule.district_code else [None, *view.cube.districts]
+        areas = [rule.district_code] if rule.district_code else [None, *view.districts]
         for district_code in areas:
             value_at = _public_series(view, rule.indicator_code, district_code)
             for period in periods:

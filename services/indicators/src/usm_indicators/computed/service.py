@@ -1,5 +1,5 @@
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -8,7 +8,12 @@ from usm_indicators.catalogue.repository import CatalogueRepository
 from usm_indicators.computation.engine import Computed, DataCube, Formulas, compute, periods_needed
 from usm_indicators.computation.formula import references
 from usm_indicators.computation.index import METHOD, AreaScore, IndexIndicator, area_index
-from usm_indicators.computed.repository import load_cube
+from usm_indicators.computation.setwise import Computation, plan_periods
+from usm_indicators.computed.repository import (
+    ComputationRepository,
+    StoredValueRepository,
+    load_cube,
+)
 from usm_indicators.computed.schemas import (
     AreaIndexRead,
     DimensionScoreRead,
@@ -18,7 +23,8 @@ from usm_indicators.computed.schemas import (
     TrendPoint,
 )
 from usm_indicators.geography.repository import DistrictRepository
-from usm_indicators.models import Indicator, city_directory
+from usm_indicators.models import ComputedValue, DataElement, Indicator, city_directory
+from usm_indicators.models.data_value import WHOLE_CITY
 from usmkit.periods import Period, PeriodError, parse_period
 from usmkit.problems import FieldError, NotFound, UnprocessableContent
 from usmkit.suppression import is_small_cell
@@ -50,9 +56,9 @@ def needs_suppression(
     return any(value_types.get(code) == "integer" for code in counted)
 
 
-async def _value_types(session: AsyncSession, codes: set[str]) -> dict[str, str]:
+async def _elements(session: AsyncSession, codes: set[str]) -> dict[str, DataElement]:
     elements = await CatalogueRepository(session).data_elements(codes)
-    return {element.code: element.value_type for element in elements}
+    return {element.code: element for element in elements}
 
 
 def _as_float(number: Fraction | None) -> float | None:
@@ -113,7 +119,12 @@ async def indicator_value(
         district_code=district_code,
     )
     suppress = not sees_raw and needs_suppression(
-        indicator, formulas, await _value_types(session, element_codes(formulas))
+        indicator,
+        formulas,
+        {
+            code: element.value_type
+            for code, element in (await _elements(session, element_codes(formulas))).items()
+        },
     )
     current = compute(formulas, cube, district_code, period)
     hidden = withheld(current, suppress=suppress)
@@ -196,10 +207,55 @@ class CityView:
         return area_index(self.index_indicators, self.cube, district_code, period)
 
 
-async def load_city_view(
-    session: AsyncSession, city: str, periods: Iterable[Period], *, sees_raw: bool
-) -> CityView:
-    """The city's active indicators and every data value they need in these periods."""
+@dataclass
+class StoredView:
+    """What the set-wise computation kept, as the public sees it: `load` the periods
+    wanted, then read cells one by one."""
+
+    city: str
+    indicators: dict[str, Indicator]
+    districts: list[str]
+    withheld_when_small: set[str]
+    repository: StoredValueRepository
+    _positions: dict[str, int] = field(default_factory=dict)
+    _rows: dict[tuple[str, str], ComputedValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._positions = {code: position for position, code in enumerate(self.indicators)}
+
+    def public(self, code: str, value: float | None, numerator: float | None) -> PublicCell:
+        """A kept cell with small-cell suppression applied."""
+        hidden = code in self.withheld_when_small and is_small_cell(
+            None if numerator is None else Fraction(numerator)
+        )
+        return PublicCell(None if hidden or value is None else Fraction(value), hidden)
+
+    async def load(self, periods: Iterable[Period], *, district_code: str | None = None) -> None:
+        """Read the kept rows of these periods (every area's, or one: "" = the city)."""
+        rows = await self.repository.rows(
+            self.city, {str(each) for each in periods}, district_code=district_code
+        )
+        for row in rows:
+            self._rows[row.district_code, row.period] = row
+
+    def kept(self, district_code: str | None, period: Period) -> ComputedValue | None:
+        """The loaded row of an area (None: the whole city) and period, if any was kept."""
+        return self._rows.get((district_code or WHOLE_CITY, str(period)))
+
+    def cell(self, code: str, district_code: str | None, period: Period) -> PublicCell:
+        """A loaded cell; a cell not kept has no data."""
+        row = self.kept(district_code, period)
+        if row is None:
+            return PublicCell(None, False)
+        position = self._positions[code]
+        return self.public(code, row.indicator_values[position], row.numerators[position])
+
+
+async def _active_indicators(
+    session: AsyncSession, city: str, *, sees_raw: bool
+) -> tuple[dict[str, Indicator], list[IndexIndicator], dict[str, str]]:
+    """The city's active indicators, each parsed with what the index needs of it, and the
+    aggregation rule of every data element they use."""
     active = [
         row[0] for row in await CatalogueRepository(session).list_for_city(city, None, active=True)
     ]
@@ -210,7 +266,8 @@ async def load_city_view(
         for indicator in active
     }
     codes = {code for formulas in parsed.values() for code in element_codes(formulas)}
-    value_types = await _value_types(session, codes)
+    elements = await _elements(session, codes)
+    value_types = {code: element.value_type for code, element in elements.items()}
     index_indicators = [
         IndexIndicator(
             code=indicator.code,
@@ -224,11 +281,76 @@ async def load_city_view(
         )
         for indicator in active
     ]
+    return (
+        {indicator.code: indicator for indicator in active},
+        index_indicators,
+        {code: element.aggregation for code, element in elements.items()},
+    )
+
+
+async def load_city_view(
+    session: AsyncSession, city: str, periods: Iterable[Period], *, sees_raw: bool
+) -> CityView:
+    """The city's active indicators and every data value they need in these periods."""
+    indicators, index_indicators, _ = await _active_indicators(session, city, sees_raw=sees_raw)
+    codes = {code for indicator in index_indicators for code in element_codes(indicator.formulas)}
     return CityView(
         city=city,
-        indicators={indicator.code: indicator for indicator in active},
+        indicators=indicators,
         index_indicators=index_indicators,
         cube=await load_cube(session, city, codes, periods_needed(periods)),
+    )
+
+
+@dataclass(frozen=True)
+class CityComputation:
+    """A city's active indicators (by code, in the order of the kept arrays) compiled for
+    the set-wise computation, with suppression as the public sees it."""
+
+    indicators: dict[str, Indicator]
+    computation: Computation
+
+
+async def city_computation(*, session: AsyncSession, city: str) -> CityComputation:
+    """The city's active indicators, ready to compute set-wise."""
+    indicators, index_indicators, aggregations = await _active_indicators(
+        session, city, sees_raw=False
+    )
+    ordered = sorted(index_indicators, key=lambda indicator: indicator.code)
+    return CityComputation(
+        indicators={indicator.code: indicators[indicator.code] for indicator in ordered},
+        computation=Computation(indicators=ordered, aggregations=aggregations),
+    )
+
+
+async def kept_signature(*, session: AsyncSession, city: str) -> str | None:
+    """What the city's kept values were computed with (`Computation.signature`)."""
+    return await ComputationRepository(session).signature(city)
+
+
+async def store_computed(
+    *,
+    session: AsyncSession,
+    city: str,
+    prepared: CityComputation,
+    periods: Iterable[Period],
+    whole: bool,
+) -> StoredView:
+    """Compute every active indicator of the city for every district, the city and these
+    periods, set-wise in the database, with the index, and keep them (replacing what was
+    kept for these periods, or for every period when `whole`). Returns the public view of
+    what is kept; `load` it before reading."""
+    await ComputationRepository(session).replace(
+        city=city, plan=plan_periods(periods), computation=prepared.computation, whole=whole
+    )
+    return StoredView(
+        city=city,
+        indicators=prepared.indicators,
+        districts=list(await DistrictRepository(session).codes_in_city(city)),
+        withheld_when_small={
+            indicator.code for indicator in prepared.computation.indicators if indicator.suppress
+        },
+        repository=StoredValueRepository(session),
     )
 
 

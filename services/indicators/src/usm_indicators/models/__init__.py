@@ -22,6 +22,7 @@ from usm_indicators.models.catalogue import (  # noqa: E402
     DataElement,
     Indicator,
 )
+from usm_indicators.models.computed import ComputedLayout, ComputedValue  # noqa: E402
 from usm_indicators.models.counted_report import CountedReport  # noqa: E402
 from usm_indicators.models.data_value import DataValue  # noqa: E402
 from usm_indicators.models.district import District  # noqa: E402
@@ -33,6 +34,8 @@ __all__ = [
     "AlertRule",
     "Base",
     "CityIndicatorSetting",
+    "ComputedLayout",
+    "ComputedValue",
     "CountedReport",
     "DataElement",
     "DataValue",

@@ -1,7 +1,8 @@
-"""Recomputing a city's indicators for some periods: alerts, then public aggregates.
+"""Recomputing a city's indicators for some periods: kept values, alerts, public aggregates.
 
-Indicator values are computed when read (nothing stale to refresh); what a recompute
-produces is what depends on values changing: the alerts the rules find and one
+A recompute computes every active indicator for every district, the city and the periods
+asked, set-wise in the database, and keeps them with the index (`computed_values`,
+`index_scores`); then what depends on values changing: the alerts the rules find and one
 `aggregates.published` event per period, for network.
 """
 
@@ -16,7 +17,13 @@ from usm_indicators.alerts.evaluation import periods_looked_at
 from usm_indicators.alerts.repository import AlertRuleRepository
 from usm_indicators.alerts.service import evaluate_rules
 from usm_indicators.computation.index import DIMENSIONS
-from usm_indicators.computed.service import CityView, load_city_view
+from usm_indicators.computed.service import (
+    StoredView,
+    city_computation,
+    kept_signature,
+    store_computed,
+)
+from usm_indicators.models.data_value import WHOLE_CITY
 from usm_indicators.values.repository import DataValueRepository
 from usmkit.events.outbox import Outbox
 from usmkit.periods import Period, PeriodError, parse_period
@@ -44,11 +51,13 @@ def with_enclosing(periods: Iterable[str]) -> list[Period]:
     return sorted(found)
 
 
-def aggregates(view: CityView, period: Period) -> dict[str, Any]:
-    """The city's public values for the period (suppression applied) and its index."""
+async def aggregates(view: StoredView, period: Period, *, districts: bool) -> dict[str, Any]:
+    """The city's public values for the period (suppression applied) and its index, as the
+    set-wise computation kept them (loaded in `view`); district cells only when
+    `districts`."""
     cells: list[dict[str, Any]] = []
-    for district_code in [None, *view.cube.districts]:
-        for code, indicator in sorted(view.indicators.items()):
+    for district_code in [None, *(view.districts if districts else [])]:
+        for code, indicator in view.indicators.items():
             cell = view.cell(code, district_code, period)
             # A district without data is left out; the city-level cell of every active
             # indicator is always sent, so the event names the city's whole catalogue
@@ -66,31 +75,48 @@ def aggregates(view: CityView, period: Period) -> dict[str, Any]:
                     "suppressed": cell.suppressed,
                 }
             )
-    if len(cells) > MAX_PUBLISHED_CELLS:
-        cells = [cell for cell in cells if cell["district_code"] is None]
-    area = view.area(None, period)
-    scores = {
-        each.dimension: None if each.score is None else float(each.score)
-        for each in area.dimensions
-    }
+    city = view.kept(None, period)
     return {
         "city": view.city,
         "period": str(period),
         "computed_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "indicators": cells,
         "index": {
-            "overall": None if area.score is None else float(area.score),
-            "coverage": float(area.coverage),
-            "by_dimension": {dimension: scores[dimension] for dimension in DIMENSIONS},
+            "overall": None if city is None else city.public_score,
+            "coverage": 0.0
+            if city is None or not view.indicators
+            else city.public_with_data / len(view.indicators),
+            "by_dimension": {
+                dimension: None if city is None else city.public_dimension_scores[number]
+                for number, dimension in enumerate(DIMENSIONS)
+            },
         },
     }
 
 
 async def recompute(
-    *, session: AsyncSession, outbox: Outbox, city: str, periods: list[Period]
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    city: str,
+    periods: list[Period],
+    whole: bool = False,
 ) -> Recomputed:
-    """Evaluate the city's alert rules on these periods and publish their aggregates: one
-    `aggregates.published` per period, whatever the number of values that changed."""
+    """Compute and keep the city's indicators and index for these periods (set-wise), then
+    evaluate the city's alert rules on them and publish their aggregates: one
+    `aggregates.published` per period, whatever the number of values that changed.
+
+    With `whole` (then `periods` must be every period with data, as `recompute_all`
+    gives), what was kept for any other period goes. When the catalogue changed since the
+    last recompute, every period with data is computed again too."""
+    prepared = await city_computation(session=session, city=city)
+    targets = set(periods)
+    if (
+        not whole
+        and await kept_signature(session=session, city=city) != prepared.computation.signature
+    ):
+        whole = True
+        targets |= set(with_enclosing(await DataValueRepository(session).periods_in_city(city)))
     rules = await AlertRuleRepository(session).active_in_city(city)
     looked_at = {
         earlier
@@ -98,8 +124,24 @@ async def recompute(
         for period in periods
         for earlier in periods_looked_at(rule, period)
     }
+    # The periods rules compare with are computed again too: cheap, and never stale.
+    view = await store_computed(
+        session=session, city=city, prepared=prepared, periods=targets | looked_at, whole=whole
+    )
     # Public values only: alerts and aggregates never show a withheld cell.
-    view = await load_city_view(session, city, looked_at | set(periods), sees_raw=False)
+    published = await view.repository.district_cells_published(
+        city, [str(period) for period in periods]
+    )
+    with_districts = {
+        period
+        for period in periods
+        if len(view.indicators) + published.get(str(period), 0) <= MAX_PUBLISHED_CELLS
+    }
+    if rules:
+        await view.load(looked_at | set(periods))
+    else:
+        await view.load(with_districts)
+        await view.load(set(periods) - with_districts, district_code=WHOLE_CITY)
     raised = await evaluate_rules(
         session=session, outbox=outbox, view=view, rules=rules, periods=periods
     )
@@ -109,14 +151,15 @@ async def recompute(
             "aggregates.published",
             subject=f"{city}/{period}",
             city=city,
-            data=aggregates(view, period),
+            data=await aggregates(view, period, districts=period in with_districts),
         )
     return Recomputed(periods=[str(period) for period in periods], alerts_raised=raised)
 
 
 async def recompute_all(*, session: AsyncSession, outbox: Outbox, city: str) -> Recomputed:
-    """Recompute every period the city has data for, and the periods containing them."""
+    """Recompute every period the city has data for, and the periods containing them; what
+    was kept for periods without data any more goes."""
     stored = await DataValueRepository(session).periods_in_city(city)
     return await recompute(
-        session=session, outbox=outbox, city=city, periods=with_enclosing(stored)
+        session=session, outbox=outbox, city=city, periods=with_enclosing(stored), whole=True
     )

@@ -1,9 +1,18 @@
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from usm_indicators.sdmx import service
-from usm_indicators.sdmx.messages import GENERIC_DATA, SDMX_CSV, generic_data, sdmx_csv
+from usm_indicators.sdmx.messages import (
+    GENERIC_DATA,
+    SDMX_CSV,
+    SDMX_JSON,
+    Observation,
+    generic_data,
+    sdmx_csv,
+    sdmx_json,
+)
 from usm_indicators.sdmx.structure import STRUCTURE, structure_message
 from usmkit.auth import PublicDep
 from usmkit.problems import PROBLEM_RESPONSES, ProblemError, problem_responses
@@ -18,22 +27,57 @@ class NotAcceptable(ProblemError):
     slug = "not-acceptable"
 
 
+# What each media type a caller may accept is answered with, by the type's essence (its
+# parameters, such as `version`, are not compared: each format has one version here).
+_FORMATS = {
+    "application/vnd.sdmx.genericdata+xml": GENERIC_DATA,
+    "application/xml": GENERIC_DATA,
+    "text/xml": GENERIC_DATA,
+    "*/*": GENERIC_DATA,
+    "application/*": GENERIC_DATA,
+    "application/vnd.sdmx.data+json": SDMX_JSON,
+    "application/json": SDMX_JSON,
+    "application/vnd.sdmx.data+csv": SDMX_CSV,
+    "text/csv": SDMX_CSV,
+}
+STRUCTURE_PATH = "/api/v1/indicators/sdmx/datastructure"
+
+
+def _json_example() -> dict[str, Any]:
+    """An SDMX-JSON answer for the OpenAPI document: Durban's homicide rate for January
+    2025 in the whole city and, withheld, in one district (the header made fixed)."""
+    observations = [
+        Observation(
+            key=("durban", area, "VC_IHR_PSRC", "M"),
+            indicator_name="Victims of intentional homicide per 100,000 population",
+            unit="per 100000 population",
+            period="2025-01",
+            value=value,
+        )
+        for area, value in (("_T", 4.0), ("DBN-NORTH", None))
+    ]
+    example: dict[str, Any] = json.loads(sdmx_json(observations, structure_url=STRUCTURE_PATH))
+    example["header"].update(id="IREF0123456789abcdef", prepared="2026-11-25T10:00:00Z")
+    return example
+
+
 def _chosen_format(accept: str | None) -> str:
-    """SDMX-ML generic data unless the caller asks for SDMX-CSV (or plain CSV)."""
+    """The first format the caller accepts, in the order it lists them; SDMX-ML generic
+    data when it says nothing."""
     if not accept:
         return GENERIC_DATA
     for offered in (part.split(";")[0].strip().lower() for part in accept.split(",")):
-        if offered in ("application/vnd.sdmx.data+csv", "text/csv"):
-            return SDMX_CSV
-        if offered in (
-            "application/vnd.sdmx.genericdata+xml",
-            "application/xml",
-            "text/xml",
-            "*/*",
-            "application/*",
-        ):
-            return GENERIC_DATA
-    raise NotAcceptable(f"This path serves {GENERIC_DATA} and {SDMX_CSV}.")
+        if offered in _FORMATS:
+            return _FORMATS[offered]
+    raise NotAcceptable(f"This path serves {GENERIC_DATA}, {SDMX_JSON} and {SDMX_CSV}.")
+
+
+def _message(media_type: str, observations: list[Observation]) -> bytes:
+    if media_type == SDMX_CSV:
+        return sdmx_csv(observations)
+    if media_type == SDMX_JSON:
+        return sdmx_json(observations, structure_url=STRUCTURE_PATH)
+    return generic_data(observations)
 
 
 @router.get(
@@ -44,6 +88,7 @@ def _chosen_format(accept: str | None) -> str:
             "description": "An SDMX data message.",
             "content": {
                 GENERIC_DATA: {"schema": {"type": "string"}},
+                SDMX_JSON: {"schema": {"type": "object"}, "example": _json_example()},
                 SDMX_CSV: {
                     "schema": {"type": "string"},
                     "example": (
@@ -88,17 +133,18 @@ async def get_sdmx_data(
     """Computed indicator values as SDMX, on the SDMX REST data path. Public.
 
     `Accept: application/vnd.sdmx.genericdata+xml;version=2.1` (the default) gives an
-    SDMX-ML 2.1 generic data message, `application/vnd.sdmx.data+csv;version=1.0.0` gives
-    SDMX-CSV 1.0. Observations are the periods with data (months, quarters, years, ...)
-    within `startPeriod`..`endPeriod`. For callers without `indicators:read` in a city,
-    small cells of count-based and sensitive indicators are withheld: `NaN` with
-    `OBS_CONF` = `C`.
+    SDMX-ML 2.1 generic data message, `application/vnd.sdmx.data+json;version=1.0.0` (or
+    `application/json`) SDMX-JSON 1.0, `application/vnd.sdmx.data+csv;version=1.0.0`
+    SDMX-CSV 1.0; the first one the caller lists wins. Observations are the periods with
+    data (months, quarters, years, ...) within `startPeriod`..`endPeriod`. For callers
+    without `indicators:read` in a city, small cells of count-based and sensitive
+    indicators are withheld: `NaN` in SDMX-ML, null in SDMX-JSON, empty in SDMX-CSV, each
+    with `OBS_CONF` = `C`.
     """
     media_type = _chosen_format(accept)
     query = service.parse_query(flow_ref, key, start_period, end_period)
     found = await service.observations(session=session, query=query, principal=principal)
-    body = sdmx_csv(found) if media_type == SDMX_CSV else generic_data(found)
-    return Response(content=body, media_type=media_type)
+    return Response(content=_message(media_type, found), media_type=media_type)
 
 
 STRUCTURE_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -114,6 +114,7 @@ async def observations(
                     found.append(
                         Observation(
                             key=(city, area, series, FREQUENCIES[period.type]),
+                            indicator_name=indicator.name_en,
                             unit=indicator.unit,
                             period=str(period),
                             value=None if cell.value is None else float(cell.value),

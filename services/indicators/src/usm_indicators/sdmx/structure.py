@@ -10,7 +10,17 @@ import uuid
 from datetime import UTC, datetime
 from xml.etree import ElementTree
 
-from usm_indicators.sdmx.messages import AGENCY, DIMENSIONS, FLOW_ID, MESSAGE_NS, VERSION
+from usm_indicators.sdmx.messages import (
+    AGENCY,
+    CONCEPTS,
+    CONFIDENTIAL,
+    DIMENSIONS,
+    FLOW_ID,
+    FLOW_NAME,
+    FREQUENCY_NAMES,
+    MESSAGE_NS,
+    VERSION,
+)
 
 STRUCTURE_NS = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure"
 COMMON_NS = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common"
@@ -18,22 +28,9 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 STRUCTURE = "application/vnd.sdmx.structure+xml;version=2.1"
 CONCEPT_SCHEME = "CS_CITY_INDICATORS"
 
-CONCEPTS = {
-    "CITY": "City",
-    "REF_AREA": "District (or _T for the whole city)",
-    "INDICATOR": "Indicator (SDG series code where one exists)",
-    "FREQ": "Frequency",
-    "TIME_PERIOD": "Time period",
-    "OBS_VALUE": "Observation value",
-    "UNIT_MEASURE": "Unit of measure",
-    "OBS_CONF": "Observation confidentiality",
-}
 CODELISTS = {
-    "CL_FREQ": (
-        "Frequency",
-        {"A": "Annual", "Q": "Quarterly", "M": "Monthly", "W": "Weekly", "D": "Daily"},
-    ),
-    "CL_OBS_CONF": ("Observation confidentiality", {"C": "Confidential (small cell)"}),
+    "CL_FREQ": ("Frequency", FREQUENCY_NAMES),
+    "CL_OBS_CONF": ("Observation confidentiality", dict([CONFIDENTIAL])),
 }
 _CODED = {"FREQ": "CL_FREQ", "OBS_CONF": "CL_OBS_CONF"}
 
@@ -102,7 +99,7 @@ def _data_structure(structures: ElementTree.Element) -> None:
     for concept, label in CONCEPTS.items():
         _name(ElementTree.SubElement(scheme, _s("Concept"), id=concept), label)
     holder = ElementTree.SubElement(structures, _s("DataStructures"))
-    structure = _maintainable(holder, "DataStructure", FLOW_ID, "USM city indicators")
+    structure = _maintainable(holder, "DataStructure", FLOW_ID, FLOW_NAME)
     components = ElementTree.SubElement(structure, _s("DataStructureComponents"))
     dimensions = ElementTree.SubElement(components, _s("DimensionList"), id="DimensionDescriptor")
     for position, dimension in enumerate(DIMENSIONS, start=1):
@@ -127,7 +124,7 @@ def _data_structure(structures: ElementTree.Element) -> None:
 
 def _dataflow(structures: ElementTree.Element) -> None:
     holder = ElementTree.SubElement(structures, _s("Dataflows"))
-    dataflow = _maintainable(holder, "Dataflow", FLOW_ID, "USM city indicators")
+    dataflow = _maintainable(holder, "Dataflow", FLOW_ID, FLOW_NAME)
     _ref(
         ElementTree.SubElement(dataflow, _s("Structure")),
         id=FLOW_ID,

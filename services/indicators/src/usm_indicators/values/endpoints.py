@@ -8,8 +8,8 @@ from usm_indicators.values import service
 from usm_indicators.values.repository import SORT_KEY, DataValueRepository
 from usm_indicators.values.schemas import (
     PERIOD_DESCRIPTION,
+    BulkBody,
     DataValueRead,
-    DataValuesBulkCreate,
     DataValuesIngested,
 )
 from usm_indicators.values.service import SDMX_CSV_MEDIA_TYPE
@@ -31,7 +31,7 @@ CityPath = Annotated[str, Path(max_length=100, pattern=SLUG_PATTERN, description
 @router.post("", response_model=DataValuesIngested)
 async def post_values(
     city: CityPath,
-    bulk: Annotated[DataValuesBulkCreate, Body()],
+    body: Annotated[BulkBody, Body()],
     session: SessionDep,
     runtime: RuntimeDep,
     idempotency: IdempotencyDep,
@@ -45,12 +45,14 @@ async def post_values(
     fails, the answer is `422` with an error per problem whose `loc` holds the row's index,
     and nothing is stored. Otherwise rows are inserted or replace the earlier value of the
     same cell, and `values.updated` names the data elements, periods and districts touched.
+    Problems with the shape of a row (a missing field, a value that is not a number) and
+    with its content are answered together; large loads go through PostgreSQL COPY.
     """
     require_city(principal, city)
 
     async def write() -> DataValuesIngested:
-        return await service.ingest_values(
-            session=session, outbox=runtime.outbox, city=city, rows=bulk.rows
+        return await service.ingest_body(
+            session=session, outbox=runtime.outbox, city=city, body=body
         )
 
     return await idempotency.run(session, DataValuesIngested, write)

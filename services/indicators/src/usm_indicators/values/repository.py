@@ -2,12 +2,14 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from asyncpg import UniqueViolationError
 from sqlalchemy import Row, column, func, select, table, tuple_, union
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_indicators.models import DataValue, ReportCount
 from usm_indicators.models.report_count import UNASSIGNED_DISTRICT
+from usm_indicators.values.validation import RECORD_COLUMNS, Record
 from usmkit.pagination import PageParams
 
 SORT_KEY = (
@@ -20,38 +22,55 @@ SORT_KEY = (
 )
 
 
-# Loads of at least this many rows go through COPY into a staging table, then one
-# INSERT ... SELECT ... ON CONFLICT: far fewer round trips than a multi-row INSERT.
+# Loads of at least this many rows go through COPY rather than a multi-row INSERT: far
+# fewer round trips, and PostgreSQL's fastest way in.
 COPY_THRESHOLD = 1_000
 STAGING_TABLE = "data_values_staging"
-_STAGED = (
-    "city",
-    "data_element_code",
-    "district_code",
-    "period",
-    "sex",
-    "age_band",
-    "disability",
-    "value",
-    "source",
-    "quality",
-)
-_staging = table(STAGING_TABLE, *(column(name) for name in _STAGED))
+_staging = table(STAGING_TABLE, *(column(name) for name in RECORD_COLUMNS))
 
 
 class DataValueRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def upsert_many(self, rows: list[dict[str, Any]]) -> None:
-        """Insert the rows or replace the values of the cells they name (already validated,
-        one row per cell)."""
-        if len(rows) >= COPY_THRESHOLD:
-            await self._copy_to_staging(rows)
-            statement = insert(DataValue).from_select(list(_STAGED), select(_staging))
-            await self.session.execute(self._on_conflict(statement))
-        else:
-            await self.session.execute(self._on_conflict(insert(DataValue)), rows)
+    async def store(self, records: Sequence[Record]) -> None:
+        """Insert the records or replace the values of the cells they name (validated, one
+        record per cell).
+
+        A large load is first COPied straight into `data_values` under a savepoint: when
+        every cell is new (the usual case: new periods, a first load) that is the whole
+        cost. If a cell already has a value the COPY fails on the primary key, the savepoint
+        undoes it, and the load goes through a staging table and one upsert instead; a load
+        whose first cell is kept already (a reload) goes there at once."""
+        if len(records) < COPY_THRESHOLD:
+            await self.session.execute(
+                self._on_conflict(insert(DataValue)),
+                [dict(zip(RECORD_COLUMNS, record, strict=True)) for record in records],
+            )
+            return
+        if await self._has_cell(records[0]):
+            # A reload (its first cell is kept already): straight to the upsert.
+            await self._upsert_through_staging(records)
+            return
+        try:
+            async with self.session.begin_nested():
+                # Asked for inside the block: the session emits SAVEPOINT only then.
+                driver = await self._driver_connection()
+                await driver.copy_records_to_table(
+                    DataValue.__tablename__, records=records, columns=RECORD_COLUMNS
+                )
+        except UniqueViolationError:
+            await self._upsert_through_staging(records)
+
+    async def _has_cell(self, record: Record) -> bool:
+        key = dict(zip(("city", *(column.key for column in SORT_KEY)), record[:7], strict=True))
+        found = await self.session.scalar(select(DataValue.value).filter_by(**key))
+        return found is not None
+
+    async def _upsert_through_staging(self, records: Sequence[Record]) -> None:
+        await self._copy_to_staging(records)
+        statement = insert(DataValue).from_select(list(RECORD_COLUMNS), select(_staging))
+        await self.session.execute(self._on_conflict(statement))
 
     @staticmethod
     def _on_conflict(statement: Insert) -> Insert:
@@ -65,22 +84,26 @@ class DataValueRepository:
             },
         )
 
-    async def _copy_to_staging(self, rows: list[dict[str, Any]]) -> None:
-        """COPY the rows into a temporary table of this connection, emptied at commit (or
-        rollback), inside the session's transaction."""
+    async def _driver_connection(self) -> Any:
+        """The asyncpg connection under the session, inside the session's transaction
+        (asyncpg has no types: Any)."""
         connection = await self.session.connection()
-        # Through SQLAlchemy first: it opens the transaction the COPY then joins.
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None, "an asyncpg connection"
+        return driver
+
+    async def _copy_to_staging(self, records: Sequence[Record]) -> None:
+        """COPY the records into a temporary table of this connection, emptied at commit
+        (or rollback), inside the session's transaction."""
+        connection = await self.session.connection()
         await connection.exec_driver_sql(
             f"CREATE TEMP TABLE IF NOT EXISTS {STAGING_TABLE} "
             "(LIKE data_values INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         )
         await connection.exec_driver_sql(f"TRUNCATE {STAGING_TABLE}")
-        raw = (await connection.get_raw_connection()).driver_connection
-        assert raw is not None, "an asyncpg connection"
-        await raw.copy_records_to_table(
-            STAGING_TABLE,
-            records=[tuple(row[name] for name in _STAGED) for row in rows],
-            columns=list(_STAGED),
+        driver = await self._driver_connection()
+        await driver.copy_records_to_table(
+            STAGING_TABLE, records=records, columns=list(RECORD_COLUMNS)
         )
 
     async def list(

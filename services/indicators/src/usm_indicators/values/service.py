@@ -1,7 +1,5 @@
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,18 +7,19 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from usm_indicators.catalogue.repository import CatalogueRepository
 from usm_indicators.geography.repository import DistrictRepository
-from usm_indicators.models import DataElement, DataValue, city_directory
-from usm_indicators.models.data_value import TOTAL, WHOLE_CITY
+from usm_indicators.models import DataValue, city_directory
 from usm_indicators.values.repository import DataValueRepository
-from usm_indicators.values.schemas import (
-    DataValueCreate,
-    DataValueRead,
-    DataValuesIngested,
-    Disaggregation,
-)
+from usm_indicators.values.schemas import DataValueRead, DataValuesIngested, Disaggregation
 from usm_indicators.values.tabular import line_loc, parse_csv, parse_sdmx_csv
+from usm_indicators.values.validation import (
+    JSON_ROWS,
+    Catalogue,
+    Origin,
+    bulk_rows,
+    check_rows,
+    row_position,
+)
 from usmkit.events.outbox import Outbox
-from usmkit.periods import PeriodError, parse_period
 from usmkit.problems import (
     FieldError,
     NotFound,
@@ -32,153 +31,51 @@ from usmkit.problems import (
 DIMENSIONS = ("sex", "age_band", "disability")
 
 
-# Where a row is in the request, for its problems: ["body", "rows", index] for JSON,
-# ["body", "line", line] for uploads.
-Locate = Callable[[int], list[str | int]]
-
-
-def json_row(index: int) -> list[str | int]:
-    return ["body", "rows", index]
-
-
-def _row_problems(
-    where: list[str | int],
-    row: DataValueCreate,
-    elements: dict[str, DataElement],
-    districts: set[str],
-) -> list[FieldError]:
-    def problem(field: str, msg: str, kind: str) -> FieldError:
-        return FieldError(loc=[*where, field], msg=msg, type=kind)
-
-    problems = []
-    element = elements.get(row.data_element)
-    if element is None:
-        problems.append(
-            problem("data_element", f"no data element {row.data_element!r}", "unknown_data_element")
-        )
-    if row.district_code is not None and row.district_code not in districts:
-        problems.append(
-            problem(
-                "district_code",
-                f"the city has no district {row.district_code!r}",
-                "unknown_district",
-            )
-        )
-    try:
-        parse_period(row.period)
-    except PeriodError as error:
-        problems.append(problem("period", str(error), "bad_period"))
-    if row.value < 0:
-        problems.append(
-            problem(
-                "value", "values are counts or measures and cannot be negative", "impossible_value"
-            )
-        )
-    if element is not None:
-        if element.value_type == "integer" and row.value != int(row.value):
-            problems.append(
-                problem(
-                    "value", f"{element.code} is a count: whole numbers only", "impossible_value"
-                )
-            )
-        if element.value_type == "percentage" and row.value > 100:
-            problems.append(problem("value", "a percentage cannot exceed 100", "impossible_value"))
-        given = row.disaggregation.model_dump(exclude_none=True) if row.disaggregation else {}
-        for dimension in given:
-            if dimension not in element.disaggregations:
-                problems.append(
-                    problem(
-                        "disaggregation",
-                        f"{element.code} is not disaggregated by {dimension}",
-                        "disaggregation_not_allowed",
-                    )
-                )
-    return problems
-
-
-def _stored_row(city: str, row: DataValueCreate) -> dict[str, Any]:
-    disaggregation = row.disaggregation or Disaggregation()
-    return {
-        "city": city,
-        "data_element_code": row.data_element,
-        "district_code": row.district_code or WHOLE_CITY,
-        "period": row.period,
-        "sex": disaggregation.sex or TOTAL,
-        "age_band": disaggregation.age_band or TOTAL,
-        "disability": disaggregation.disability or TOTAL,
-        "value": Decimal(str(row.value)),
-        "source": row.source,
-        "quality": row.quality,
-    }
-
-
-async def ingest_values(
+async def ingest_rows(
     *,
     session: AsyncSession,
     outbox: Outbox,
     city: str,
-    rows: list[DataValueCreate],
-    locate: Locate = json_row,
-    problems: list[FieldError] | None = None,
+    rows: Sequence[object],
+    origin: Origin = JSON_ROWS,
+    problems: Sequence[FieldError] = (),
     submitted: int | None = None,
 ) -> DataValuesIngested:
     """Validate every row, then store all of them (upserted) or, if any is bad, none.
 
-    `problems` already found (by an upload's parser) are reported with the rows' own, so
+    `rows` are parsed JSON (a bulk body's rows, or an upload's lines as fields). `problems`
+    already found (by an upload's parser) are reported with the rows' own, in row order, so
     the caller learns everything wrong in one answer; `submitted` counts the rows (lines)
     sent, parsed or not."""
     if not await city_directory.exists(session, city):
         raise NotFound(f"No city {city!r}.")
-    elements = {
-        element.code: element
-        for element in await CatalogueRepository(session).data_elements(
-            {row.data_element for row in rows}
-        )
+    codes = {
+        raw["data_element"]
+        for raw in rows
+        if type(raw) is dict and type(raw.get("data_element")) is str
     }
-    districts = {district.code for district in await DistrictRepository(session).all_in_city(city)}
-    problems = list(problems or [])
-    unique: dict[tuple[str, ...], tuple[int, dict[str, Any]]] = {}
-    for index, row in enumerate(rows):
-        row_problems = _row_problems(locate(index), row, elements, districts)
-        problems += row_problems
-        if row_problems:
-            continue
-        stored = _stored_row(city, row)
-        key = tuple(
-            stored[name] for name in ("data_element_code", "district_code", "period", *DIMENSIONS)
-        )
-        earlier = unique.get(key)
-        if earlier is None:
-            unique[key] = (index, stored)
-        elif (earlier[1]["value"], earlier[1]["source"], earlier[1]["quality"]) != (
-            stored["value"],
-            stored["source"],
-            stored["quality"],
-        ):
-            problems.append(
-                FieldError(
-                    loc=locate(index),
-                    msg=f"conflicts with {' '.join(map(str, locate(earlier[0])[1:]))}: same "
-                    "data element, district, period and disaggregation with another value",
-                    type="conflicting_duplicate",
-                )
-            )
-    if problems:
+    catalogue = Catalogue(
+        elements={
+            element.code: element
+            for element in await CatalogueRepository(session).data_elements(codes)
+        },
+        districts=frozenset(await DistrictRepository(session).codes_in_city(city)),
+    )
+    checked = check_rows(city, rows, catalogue, origin)
+    if problems or checked.problems:
+        found = sorted([*problems, *checked.problems], key=row_position)
         raise UnprocessableContent(
-            f"{len({tuple(p.loc[:3]) for p in problems})} of {submitted or len(rows)} rows "
+            f"{len({tuple(p.loc[:3]) for p in found})} of {submitted or len(rows)} rows "
             "are not valid; nothing was stored.",
-            errors=problems,
+            errors=found,
         )
-    stored_rows = [stored for _, stored in unique.values()]
-    await DataValueRepository(session).upsert_many(stored_rows)
+    records = checked.records
+    await DataValueRepository(session).store(records)
     result = DataValuesIngested(
-        stored=len(stored_rows),
-        data_elements=sorted({row["data_element_code"] for row in stored_rows}),
-        periods=sorted({row["period"] for row in stored_rows}),
-        districts=sorted(
-            {row["district_code"] or None for row in stored_rows},
-            key=lambda code: code or "",
-        ),
+        stored=len(records),
+        data_elements=sorted({record[1] for record in records}),
+        periods=sorted({record[3] for record in records}),
+        districts=sorted({record[2] or None for record in records}, key=lambda code: code or ""),
     )
     await outbox.record(
         session,
@@ -188,6 +85,13 @@ async def ingest_values(
         data={"city": city, **result.model_dump(exclude={"stored"})},
     )
     return result
+
+
+async def ingest_body(
+    *, session: AsyncSession, outbox: Outbox, city: str, body: object
+) -> DataValuesIngested:
+    """A JSON bulk load: `{"rows": [...]}`, every row checked, all stored or none."""
+    return await ingest_rows(session=session, outbox=outbox, city=city, rows=bulk_rows(body))
 
 
 SDMX_CSV_MEDIA_TYPE = "application/vnd.sdmx.data+csv"
@@ -274,12 +178,12 @@ async def ingest_upload(
     if len(parsed.rows) > MAX_UPLOAD_LINES:
         raise PayloadTooLarge(f"An upload may have at most {MAX_UPLOAD_LINES} lines.")
     lines = parsed.lines
-    return await ingest_values(
+    return await ingest_rows(
         session=session,
         outbox=outbox,
         city=city,
         rows=parsed.rows,
-        locate=lambda index: line_loc(lines[index]),
+        origin=Origin(lambda index: line_loc(lines[index]), parsed.columns),
         problems=parsed.problems,
         submitted=len(parsed.rows) + len({tuple(p.loc[:3]) for p in parsed.problems}),
     )

@@ -1,7 +1,8 @@
 """Data values from CSV and SDMX-CSV 1.0 uploads, into the rows the JSON bulk load takes.
 
-Both formats are read line by line; a line that cannot become a row is reported with its
-line number (the header is line 1) and the field, like the JSON bulk load reports a row.
+Both formats are read line by line into rows shaped like the JSON bulk load's, then
+checked by the same code (`values.validation`); a problem names its line (the header is
+line 1) and the column it is about.
 
 SDMX-CSV follows the USM data-element structure (`USM:CITY_DATA(1.0)`): dimensions
 DATA_ELEMENT, REF_AREA (a district code, or `_T` for the whole city), SEX (`F`, `M`, `O`,
@@ -14,13 +15,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from usm_indicators.values.schemas import DataValueCreate
 from usmkit.problems import FieldError
 
 CSV_COLUMNS = (
@@ -74,9 +72,10 @@ ToFields = Callable[[int, dict[str, str]], tuple[dict[str, Any], list[FieldError
 
 @dataclass(frozen=True)
 class ParsedRows:
-    rows: list[DataValueCreate]
+    rows: list[dict[str, Any]]  # shaped as JSON bulk rows, not yet validated
     lines: list[int]  # the line each row came from
     problems: list[FieldError]
+    columns: Mapping[str, str]  # the column each row field came from, where named otherwise
 
 
 def line_loc(line: int, field: str | None = None) -> list[str | int]:
@@ -106,30 +105,16 @@ def _header_problems(
     return problems
 
 
-def _as_row(
-    line: int, fields: dict[str, Any], column_of: dict[str, str]
-) -> DataValueCreate | list[FieldError]:
+def _as_row(fields: dict[str, Any]) -> dict[str, Any]:
+    """A line's fields shaped as a JSON bulk row: empty cells left out, the dimensions
+    under `disaggregation`. Validation (`values.validation`) comes later, for all rows."""
     disaggregation = {
         name: fields.pop(name) for name in ("sex", "age_band", "disability") if fields.get(name)
     }
-    fields = {name: value for name, value in fields.items() if value not in (None, "")}
+    row = {name: value for name, value in fields.items() if value not in (None, "")}
     if disaggregation:
-        fields["disaggregation"] = disaggregation
-    try:
-        return DataValueCreate.model_validate(fields)
-    except ValidationError as error:
-        problems = []
-        for each in error.errors():
-            # ("disaggregation", "sex") → "sex": the column the value came from.
-            field = str(each["loc"][-1]) if each["loc"] else ""
-            problems.append(
-                FieldError(
-                    loc=line_loc(line, column_of.get(field, field)),
-                    msg=each["msg"],
-                    type=each["type"],
-                )
-            )
-        return problems
+        row["disaggregation"] = disaggregation
+    return row
 
 
 def _records(text: str) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
@@ -150,16 +135,18 @@ def _parse(
     known: tuple[str, ...],
     required: tuple[str, ...],
     to_fields: ToFields,
-    column_of: dict[str, str],
+    column_of: Mapping[str, str],
 ) -> ParsedRows:
     try:
         header, records = _records(text)
     except csv.Error as error:
-        return ParsedRows([], [], [FieldError(loc=["body"], msg=str(error), type="bad_csv")])
+        return ParsedRows(
+            [], [], [FieldError(loc=["body"], msg=str(error), type="bad_csv")], column_of
+        )
     problems = _header_problems(header, known, required)
     if problems or header is None:
-        return ParsedRows([], [], problems)
-    rows: list[DataValueCreate] = []
+        return ParsedRows([], [], problems, column_of)
+    rows: list[dict[str, Any]] = []
     lines: list[int] = []
     for line, values in records:
         if len(values) != len(header):
@@ -175,13 +162,9 @@ def _parse(
         problems += field_problems
         if field_problems:
             continue
-        row = _as_row(line, fields, column_of)
-        if isinstance(row, list):
-            problems += row
-        else:
-            rows.append(row)
-            lines.append(line)
-    return ParsedRows(rows, lines, problems)
+        rows.append(_as_row(fields))
+        lines.append(line)
+    return ParsedRows(rows, lines, problems, column_of)
 
 
 def _csv_fields(line: int, record: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
