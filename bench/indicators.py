@@ -38,6 +38,7 @@ from usm_indicators.main import create_app
 from usm_indicators.models import District, city_directory
 from usm_indicators.recompute.__main__ import run as run_recompute
 from usm_indicators.recompute.service import recompute, with_enclosing
+from usm_indicators.values.validation import RECORD_COLUMNS
 from usmdev.catalog import SERVICE_SPECS
 from usmdev.events import city_registered
 from usmdev.stack import Stack, migrate
@@ -53,18 +54,6 @@ INDICATORS = 120
 CHUNK = 10_000
 READS = 200
 DATABASE = "usm_indicators_bench"
-COPY_COLUMNS = (
-    "city",
-    "data_element_code",
-    "district_code",
-    "period",
-    "sex",
-    "age_band",
-    "disability",
-    "value",
-    "source",
-    "quality",
-)
 
 
 def _amount(element: str, district_index: int, month_index: int) -> int:
@@ -133,7 +122,7 @@ async def _raw_copy(runtime: ServiceRuntime, rows: list[tuple[str, int, str, int
         )
         started = time.perf_counter()
         await connection.copy_records_to_table(
-            "bench_raw_copy", records=records, columns=list(COPY_COLUMNS)
+            "bench_raw_copy", records=records, columns=list(RECORD_COLUMNS)
         )
         elapsed = time.perf_counter() - started
         await connection.execute("DROP TABLE bench_raw_copy")
