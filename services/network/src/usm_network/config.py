@@ -17,7 +17,8 @@ class NetworkSettings(KitSettings):
     sync_timeout_s: float = 10.0
     sync_max_attempts: int = 3
     sync_backoff_s: float = 0.5
-    sync_page_size: int = Field(default=500, ge=1, le=1000)
+    # The most the feed serves: fewer, larger pages cost fewer round trips and transactions.
+    sync_page_size: int = Field(default=1000, ge=1, le=1000)
     # Signed requests and responses older (or newer) than this are refused.
     sync_max_clock_skew_s: int = 300
 

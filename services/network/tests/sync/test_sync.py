@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from usm_network.sync import signing
+from usm_network.sync.schemas import FeedPage
 from usmdev.pytest_plugin import principal
 
 FEED = "/api/v1/network/sync/feed"
@@ -138,6 +139,46 @@ async def test_b_never_sends_a_its_own_records_back(network_nodes: Any) -> None:
             url, headers = signed_get(b.url, node_id="node-a")
             page = (await client.get(url, headers=headers)).json()
         assert {change["origin_node"] for change in page["changes"]} == {"node-b"}
+
+
+async def test_the_feed_is_served_in_pages_after_the_cursor(network_nodes: Any) -> None:
+    async with network_nodes("node-a") as (a,):
+        await a.add_peer(type("Peer", (), {"node_id": "node-b", "url": "http://127.0.0.1:9"})())
+        await share(a, LIGHTING)
+        await share(a, {**LIGHTING, "title": "Market wardens"})
+
+        async def page(cursor: str, limit: int) -> FeedPage:
+            async with httpx.AsyncClient() as client:
+                url, headers = signed_get(
+                    a.url, node_id="node-b", query=f"cursor={cursor}&limit={limit}"
+                )
+                response = await client.get(url, headers=headers)
+            assert response.status_code == 200, response.text
+            return FeedPage.model_validate_json(response.content)
+
+        first = await page("0", 2)
+        assert (first.node_id, first.has_more, len(first.changes)) == ("node-a", True, 2)
+        assert first.next_cursor == str(first.changes[-1].seq)
+        second = await page(first.next_cursor, 2)
+        assert (second.has_more, len(second.changes)) == (False, 1)
+        changes = first.changes + second.changes
+        assert [change.record_type for change in changes] == [
+            "city",
+            "knowledge_item",
+            "knowledge_item",
+        ]
+        assert sorted(change.seq for change in changes) == [change.seq for change in changes]
+        # This node's own records go out under its node id, each with its typed record.
+        assert {change.origin_node for change in changes} == {"node-a"}
+        assert [change.record.record_id for change in changes] == [
+            change.record_id for change in changes
+        ]
+        # A page exactly as long as what is left has nothing more; past the end, the
+        # cursor stays where it is.
+        whole = await page("0", 3)
+        assert (whole.has_more, [c.seq for c in whole.changes]) == (False, [c.seq for c in changes])
+        end = await page(second.next_cursor, 2)
+        assert (end.changes, end.has_more, end.next_cursor) == ([], False, second.next_cursor)
 
 
 async def test_three_node_chain_converges(network_nodes: Any) -> None:

@@ -96,10 +96,9 @@ async def read_sync_feed(
         body=await request.body(),
         max_skew_s=settings.sync_max_clock_skew_s,
     )
-    page = await service.read_feed(
+    body = await service.read_feed(
         session=session, peer=peer, local_node=settings.node_id, after=int(cursor), limit=limit
     )
-    body = page.model_dump_json().encode()
     signed_response = signing.sign_response(
         secret=secret,
         node_id=settings.node_id,

@@ -1,14 +1,14 @@
 import re
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     SecretStr,
     model_validator,
 )
@@ -55,8 +55,15 @@ class KnowledgeRecord(BaseModel):
     language: str = Field(pattern=r"^[a-z]{2}$")
     licence: Licence
     version: int = Field(ge=1)
-    published_at: datetime
-    updated_at: datetime
+    # With their offset, as every node writes them: a naive time would be read in the
+    # receiving database's time zone.
+    published_at: AwareDatetime
+    updated_at: AwareDatetime
+
+    @property
+    def record_id(self) -> str:
+        """Its id on the change feed."""
+        return str(self.id)
 
 
 class CityRecord(BaseModel):
@@ -77,16 +84,21 @@ class CityRecord(BaseModel):
     time_zone: str = Field(max_length=64)
     version: int = Field(ge=1)
 
-
-RECORD_MODELS: dict[str, type[BaseModel]] = {
-    "knowledge_item": KnowledgeRecord,
-    "city": CityRecord,
-    "indicator_aggregate": AggregateRecord,
-}
+    @property
+    def record_id(self) -> str:
+        """Its id on the change feed."""
+        return self.slug
 
 
-class FeedChange(BaseModel):
-    """One entry of the change feed: the latest version of a record, or its tombstone."""
+SharedRecord = KnowledgeRecord | CityRecord | AggregateRecord
+
+
+class FeedChangeBase(BaseModel):
+    """One entry of the change feed: the latest version of a record, or its tombstone.
+
+    Each record type has its own subclass with a typed `payload`, so a whole page is
+    validated in one pass, payloads included.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -96,31 +108,46 @@ class FeedChange(BaseModel):
     origin_node: NodeId = Field(max_length=100, pattern=SLUG_PATTERN)
     version: int = Field(ge=1)
     deleted: bool
-    payload: dict[str, Any] | None = Field(description="The record; null for a tombstone.")
-    # The payload as validated, so applying it needs no second validation.
-    _record: BaseModel | None = PrivateAttr(default=None)
-
-    @property
-    def record(self) -> BaseModel:
-        """The validated record (of a change that is not a tombstone)."""
-        if self._record is None:
-            raise ValueError("a tombstone has no record")
-        return self._record
+    # Kept as validated, not as sent: what is applied and passed on down a chain is then
+    # normalised (e.g. a suppressed value is null, never a number).
+    payload: SharedRecord | None = Field(description="The record; null for a tombstone.")
 
     @model_validator(mode="after")
     def _payload_matches(self) -> Self:
         if self.deleted != (self.payload is None):
             raise ValueError("a tombstone has no payload and a record has one")
-        if self.payload is not None:
-            record = RECORD_MODELS[self.record_type].model_validate(self.payload)
-            self._record = record
-            record_id = str(getattr(record, "id", None) or getattr(record, "slug", ""))
-            if record_id != self.record_id or getattr(record, "version", None) != self.version:
-                raise ValueError("payload does not match record_id and version")
-            # Keep the record as validated, not as sent: what is applied and passed on down
-            # a chain is then normalised (e.g. a suppressed value is null, never a number).
-            self.payload = record.model_dump(mode="json")
+        if self.payload is not None and (
+            self.payload.record_id != self.record_id or self.payload.version != self.version
+        ):
+            raise ValueError("payload does not match record_id and version")
         return self
+
+    @property
+    def record(self) -> SharedRecord:
+        """The validated record (of a change that is not a tombstone)."""
+        if self.payload is None:
+            raise ValueError("a tombstone has no record")
+        return self.payload
+
+
+class KnowledgeChange(FeedChangeBase):
+    record_type: Literal["knowledge_item"]
+    payload: KnowledgeRecord | None = Field(description="The record; null for a tombstone.")
+
+
+class CityChange(FeedChangeBase):
+    record_type: Literal["city"]
+    payload: CityRecord | None = Field(description="The record; null for a tombstone.")
+
+
+class AggregateChange(FeedChangeBase):
+    record_type: Literal["indicator_aggregate"]
+    payload: AggregateRecord | None = Field(description="The record; null for a tombstone.")
+
+
+FeedChange = Annotated[
+    KnowledgeChange | CityChange | AggregateChange, Field(discriminator="record_type")
+]
 
 
 class FeedPage(BaseModel):
