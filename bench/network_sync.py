@@ -262,10 +262,17 @@ def measure(stack: Stack) -> list[Figure]:
         empty = [_sync(b_url) for _ in range(EMPTY_RUNS)]
     finally:
         stack.stop_process(B_NODE)
-    empty_wall = statistics.median(ms for _, ms in empty)
-    empty_pull = statistics.median(r["duration_ms"] for r, _ in empty)
+    # The stack keeps working meanwhile (indicators still publishing aggregates after the
+    # intake benchmark, say), so a run may bring what was written since: only runs that
+    # found nothing new are empty syncs.
+    nothing_new = [(r, ms) for r, ms in empty if r["received"] == 0]
+    brought = sum(r["received"] for r, _ in empty)
+    if not nothing_new:  # every run brought something: report them all, and say so
+        nothing_new = empty
+    empty_wall = statistics.median(ms for _, ms in nothing_new)
+    empty_pull = statistics.median(r["duration_ms"] for r, _ in nothing_new)
     rate = run["received"] / (full_ms / 1000)
-    ok = run["status"] == "ok" and all(r["status"] == "ok" and r["received"] == 0 for r, _ in empty)
+    ok = run["status"] == "ok" and all(r["status"] == "ok" for r, _ in empty)
     return [
         Figure(
             f"sync A → B, {run['received']:,} records",
@@ -302,7 +309,11 @@ def measure(stack: Stack) -> list[Figure]:
             "ms",
             "≤ 100 ms",
             None,
-            detail=f"median of {EMPTY_RUNS}; the pull alone {empty_pull:.0f} ms",
+            detail=(
+                f"median of {len(nothing_new)} of {EMPTY_RUNS} runs; {brought} records "
+                "written meanwhile came with the others; "
+                f"the pull alone {empty_pull:.0f} ms"
+            ),
             met=empty_wall <= 100,
         ),
         Figure("sync runs ok", float(ok), "", "1", None, met=ok),

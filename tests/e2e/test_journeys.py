@@ -523,15 +523,43 @@ async def test_a_published_lesson_reaches_a_partner_deployment(
             ),
             201,
         )
-        local = usm_stack.layout.service_url("network")
+        # The partner reaches this deployment only through its gateway, as a `partner_node`
+        # API client: the key is issued here and handed to the partner's operators.
+        client = ok(
+            await gateway.post(
+                "/api/v1/admin/clients",
+                json={"name": PARTNER_NODE, "description": "Partner deployment's sync"},
+                headers=platform,
+            ),
+            201,
+        )
+        key = ok(
+            await gateway.post(
+                "/api/v1/admin/keys",
+                json={"client_id": client["id"], "scopes": ["network:sync"], "cities": ["*"]},
+                headers=platform,
+            ),
+            201,
+        )["key"]
+        local = usm_stack.layout.gateway_url
         async with partner.client(PARTNER_ADMIN) as admin:
-            ok(
-                await admin.post(
-                    "/api/v1/network/peers",
-                    json={"node_id": "local", "base_url": local, "secret": SYNC_SECRET},
-                ),
-                201,
+            registered = await admin.post(
+                "/api/v1/network/peers",
+                json={"node_id": "local", "base_url": local, "secret": SYNC_SECRET},
             )
+            assert registered.status_code == 201, registered.text
+            # Signed but anonymous at the gateway: refused, recorded, nothing applied.
+            refused = ok(await admin.post("/api/v1/network/peers/local/sync"))
+            assert (refused["status"], refused["error"]) == ("failed", "local answered 403")
+            assert (refused["received"], refused["applied"]) == (0, 0)
+            with_key = ok(
+                await admin.patch(
+                    "/api/v1/network/peers/local",
+                    json={"api_key": key},
+                    headers={"If-Match": registered.headers["etag"]},
+                )
+            )
+            assert with_key["has_api_key"] is True and key not in str(with_key)
             run = ok(await admin.post("/api/v1/network/peers/local/sync"))
         assert (run["status"], run["error"]) == ("ok", None)
         async with partner.client() as anonymous:

@@ -204,18 +204,19 @@ def usm_service(
     return start
 
 
+GatewayAppFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
 GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture
-def usm_gateway(usm_database: DatabaseFactory) -> GatewayFactory:
-    """`async with usm_gateway({"reports": url}, **settings) as client:` a gateway in-process
-    (its own fresh database), routing to the given service URLs."""
+def usm_gateway_app(usm_database: DatabaseFactory) -> GatewayAppFactory:
+    """`async with usm_gateway_app({"reports": url}, **settings) as app:` a started gateway app
+    (its own fresh database) routing to the given service URLs, e.g. to serve on a port."""
     from usm_gateway.config import GatewaySettings
     from usm_gateway.main import create_app
 
     @asynccontextmanager
-    async def start(urls: dict[str, str], **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async def start(urls: dict[str, str], **overrides: Any) -> AsyncIterator[FastAPI]:
         async with usm_database("gateway") as database_url:
             settings = GatewaySettings(
                 **{
@@ -232,12 +233,25 @@ def usm_gateway(usm_database: DatabaseFactory) -> GatewayFactory:
                 }
             )
             app = create_app(settings)
-            async with (
-                app.router.lifespan_context(app),
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-                ) as client,
-            ):
-                yield client
+            async with app.router.lifespan_context(app):
+                yield app
+
+    return start
+
+
+@pytest.fixture
+def usm_gateway(usm_gateway_app: GatewayAppFactory) -> GatewayFactory:
+    """`async with usm_gateway({"reports": url}, **settings) as client:` a gateway in-process
+    (its own fresh database), routing to the given service URLs."""
+
+    @asynccontextmanager
+    async def start(urls: dict[str, str], **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        async with (
+            usm_gateway_app(urls, **overrides) as app,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+            ) as client,
+        ):
+            yield client
 
     return start

@@ -1,6 +1,5 @@
 """Network deployments side by side: each with its own database, served on a real port."""
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -8,12 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.types import ASGIApp
 
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
-from usmdev.stack import free_port
-from usmdev.waiting import eventually
+from usmdev.servers import serve
 
 ADMIN = principal(["platform_admin"], ["*"], subject="node-admin")
 SHARED_SECRET = "a-shared-secret-for-tests-0123456789abcdef"
@@ -44,26 +41,6 @@ class Node:
         assert response.status_code == 200, response.text
         run: dict[str, Any] = response.json()
         return run
-
-
-@asynccontextmanager
-async def serve(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve `app` on a free port; yields its base URL."""
-    port = free_port()
-    # The harness already ran the app's lifespan (relay, database): serve requests only.
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        return server.started
-
-    await eventually(started, timeout_s=10, what=f"a server on port {port}")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 NodesFactory = Callable[..., AbstractAsyncContextManager[list[Node]]]

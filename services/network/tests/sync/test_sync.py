@@ -1,17 +1,25 @@
-"""Real deployments side by side over real HTTP: what crosses, what does not, and how."""
+"""Real deployments side by side over real HTTP (directly and through a gateway): what
+crosses, what does not, and how."""
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
+from cryptography.exceptions import InvalidTag
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from usm_network.sync import signing
+from usm_gateway.identity import mint_dev_token
+from usm_network.sync import sealing, signing
 from usm_network.sync.schemas import FeedPage
-from usmdev.pytest_plugin import principal
+from usmdev.pytest_plugin import GatewayAppFactory, principal
+from usmdev.servers import serve
+from usmkit.settings import DEVELOPMENT_SECRET
 
 FEED = "/api/v1/network/sync/feed"
 SECRET = "a-shared-secret-for-tests-0123456789abcdef"
@@ -436,3 +444,178 @@ async def test_rotating_pausing_and_restarting_a_peer(network_nodes: Any) -> Non
         again = await b.sync_from(a)
         # The whole feed again; nothing is newer than what B holds, so nothing changes.
         assert (again["status"], again["received"], again["applied"]) == ("ok", 2, 0)
+
+
+# --- through the peer's gateway ------------------------------------------------------
+
+GATEWAY_ADMIN = {
+    "Authorization": "Bearer "
+    + mint_dev_token(
+        secret=DEVELOPMENT_SECRET, subject="root", roles=["platform_admin"], cities=["*"]
+    )
+}
+
+
+@asynccontextmanager
+async def gateway_in_front_of(
+    node: Any, usm_gateway_app: GatewayAppFactory
+) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """`node`'s gateway (routing `network` to it) served on a real port: an admin client
+    over ASGI and the URL a peer pulls from."""
+    async with (
+        usm_gateway_app({"network": node.url}) as app,
+        serve(app) as url,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+        ) as client,
+    ):
+        yield client, url
+
+
+async def issue_key(gateway: httpx.AsyncClient, scopes: list[str]) -> str:
+    """A key for a partner deployment, issued as `usm keys create-client`/`issue` would."""
+    created = await gateway.post(
+        "/api/v1/admin/clients", json={"name": f"partner-{'-'.join(scopes)}"}, headers=GATEWAY_ADMIN
+    )
+    assert created.status_code == 201, created.text
+    issued = await gateway.post(
+        "/api/v1/admin/keys",
+        json={"client_id": created.json()["id"], "scopes": scopes, "cities": ["*"]},
+        headers=GATEWAY_ADMIN,
+    )
+    assert issued.status_code == 201, issued.text
+    key: str = issued.json()["key"]
+    return key
+
+
+async def test_a_peer_behind_its_gateway_is_pulled_with_an_api_key(
+    network_nodes: Any, usm_gateway_app: GatewayAppFactory
+) -> None:
+    async with (
+        network_nodes("node-a", "node-b", sync_max_attempts=2) as (a, b),
+        gateway_in_front_of(a, usm_gateway_app) as (gateway, gateway_url),
+    ):
+        await a.add_peer(b)
+        await share(a, LIGHTING)
+        partner_key = await issue_key(gateway, ["network:sync", "public:read"])
+        reader_key = await issue_key(gateway, ["public:read"])
+        await b.add_peer(type("Peer", (), {"node_id": "node-a", "url": gateway_url})())
+
+        # Anonymous at A's gateway: the feed wants `network:sync`, whatever the signature.
+        anonymous = await b.sync_from(a)
+        assert (anonymous["status"], anonymous["error"]) == ("failed", "node-a answered 403")
+        # A refusal is not retried (sync_max_attempts=2): it lasts until an operator acts.
+        assert (anonymous["attempts"], anonymous["received"], anonymous["applied"]) == (1, 0, 0)
+
+        async with b.admin() as client:
+            peer = await client.get("/api/v1/network/peers/node-a")
+            assert peer.json()["has_api_key"] is False
+            with_reader_key = await client.patch(
+                "/api/v1/network/peers/node-a",
+                json={"api_key": reader_key},
+                headers={"If-Match": peer.headers["etag"]},
+            )
+            assert with_reader_key.status_code == 200, with_reader_key.text
+        without_the_scope = await b.sync_from(a)
+        assert (without_the_scope["error"], without_the_scope["applied"]) == (
+            "node-a answered 403",
+            0,
+        )
+        assert await knowledge(b) == []
+
+        async with b.admin() as client:
+            with_partner_key = await client.patch(
+                "/api/v1/network/peers/node-a",
+                json={"api_key": partner_key},
+                headers={"If-Match": with_reader_key.headers["etag"]},
+            )
+            assert with_partner_key.json()["has_api_key"] is True
+        run = await b.sync_from(a)
+        assert (run["status"], run["error"], run["applied"]) == ("ok", None, 2), run
+        [copied] = await knowledge(b)
+        assert (copied["title"], copied["origin_node"]) == (LIGHTING["title"], "node-a")
+
+        # The gateway knew B by its key: the key's last use is recorded there.
+        keys = (await gateway.get("/api/v1/admin/keys", headers=GATEWAY_ADMIN)).json()["items"]
+        assert {key["prefix"]: key["last_used_at"] is not None for key in keys} == {
+            partner_key.split("_")[1]: True,
+            reader_key.split("_")[1]: True,
+        }
+
+        # Removing the key (explicit null) puts B back to anonymous at the gateway.
+        async with b.admin() as client:
+            removed = await client.patch(
+                "/api/v1/network/peers/node-a",
+                json={"api_key": None},
+                headers={"If-Match": with_partner_key.headers["etag"]},
+            )
+            assert removed.json()["has_api_key"] is False
+        assert (await b.sync_from(a))["error"] == "node-a answered 403"
+
+
+async def test_a_key_is_still_no_substitute_for_the_signature(
+    network_nodes: Any, usm_gateway_app: GatewayAppFactory
+) -> None:
+    async with (
+        network_nodes("node-a", "node-b", sync_max_attempts=1) as (a, b),
+        gateway_in_front_of(a, usm_gateway_app) as (gateway, gateway_url),
+    ):
+        await a.add_peer(b, secret="another-shared-secret-than-b-holds-0123456789")
+        await share(a, LIGHTING)
+        key = await issue_key(gateway, ["network:sync"])
+        await b.add_peer(type("Peer", (), {"node_id": "node-a", "url": gateway_url})(), api_key=key)
+        run = await b.sync_from(a)
+        assert (run["status"], run["error"], run["applied"]) == (
+            "failed",
+            "node-a answered 401",
+            0,
+        )
+        assert await knowledge(b) == []
+
+
+async def test_api_keys_are_validated_sealed_and_never_shown(network_nodes: Any) -> None:
+    key = "usm_3f9c2a7b1d4e_Xq8vN2kR7tP0wYz5LmC3sHfJ9uE6gAbD1oKiV4nQxZq"
+    peer = {
+        "node_id": "node-b",
+        "base_url": "https://b.example.org",
+        "secret": SECRET,
+    }
+    async with network_nodes("node-a") as (a,), a.admin() as client:
+        for bad in ("short-key", key + " x", key + "\x00", key + "\n", key + "é", "k" * 301):
+            refused = await client.post("/api/v1/network/peers", json={**peer, "api_key": bad})
+            assert refused.status_code == 422, bad
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.json()["errors"][0]["loc"] == ["body", "api_key"]
+            assert bad not in refused.text
+        created = await client.post("/api/v1/network/peers", json={**peer, "api_key": key})
+        assert created.status_code == 201, created.text
+        stale = await client.patch(
+            "/api/v1/network/peers/node-b", json={"api_key": key}, headers={"If-Match": '"9"'}
+        )
+        assert stale.status_code == 412
+        bad_rotation = await client.patch(
+            "/api/v1/network/peers/node-b", json={"api_key": "a b"}, headers={"If-Match": '"1"'}
+        )
+        assert bad_rotation.status_code == 422
+        paused = await client.patch(
+            "/api/v1/network/peers/node-b", json={"enabled": False}, headers={"If-Match": '"1"'}
+        )
+        # Leaving the key out of a PATCH keeps it.
+        assert paused.json()["has_api_key"] is True
+        for response in (
+            created,
+            paused,
+            await client.get("/api/v1/network/peers"),
+            await client.get("/api/v1/network/peers/node-b"),
+        ):
+            assert key not in response.text
+            assert '"api_key"' not in response.text
+        table = a.harness.runtime.tables.outbox.metadata.tables["peers"]
+        async with a.harness.runtime.database.sessions() as session:
+            row = (await session.execute(table.select())).one()
+        assert key.encode() not in row.api_key_sealed
+        sealing_key = a.harness.runtime.settings.sync_secret_key.get_secret_value()
+        assert sealing.unseal(sealing_key, "node-b", row.api_key_sealed, "api_key") == key
+        # Bound to its column: the sealed key does not open as the peer's secret.
+        with pytest.raises(InvalidTag):
+            sealing.unseal(sealing_key, "node-b", row.api_key_sealed)

@@ -31,6 +31,9 @@ class Peer(Base):
     base_url: Mapped[str] = mapped_column(String(500))
     # The shared HMAC secret, sealed with AES-GCM under the service's sync key; never returned.
     secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The API key the peer's gateway issued to this node (`partner_node`), sealed likewise;
+    # sent as `X-API-Key` when set, never returned. Null: the peer is called directly.
+    api_key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     shares: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
     accepts: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
     enabled: Mapped[bool] = mapped_column(Boolean, server_default="true")
@@ -40,6 +43,10 @@ class Peer(Base):
     # Bumped by administrative changes (the ETag), not by sync runs moving the cursor.
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def has_api_key(self) -> bool:
+        return self.api_key_sealed is not None
 
 
 class SyncChange(Base):

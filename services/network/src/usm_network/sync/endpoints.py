@@ -79,8 +79,10 @@ async def read_sync_feed(
     than 5 minutes off, a nonce already seen or a wrong signature is 401. The signature is
     what identifies the peer, so it is required even when the call arrives through the
     gateway; an internal token, when present, must also carry `network:sync`
-    (`partner_node`). The response is signed likewise over `response`, status, the
-    request's nonce, the answering node id, its timestamp and nonce, and the body hash.
+    (`partner_node`): through the gateway, send the key it issued to your node as
+    `X-API-Key` (a peer registered with an `api_key` does). The response is signed likewise
+    over `response`, status, the request's nonce, the answering node id, its timestamp and
+    nonce, and the body hash.
     """
     has_token = bool(request.headers.get("authorization"))
     if has_token and not (await get_principal(request)).has_scope("network:sync"):
@@ -152,11 +154,12 @@ async def list_peers(
     "",
     response_model=PeerRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(CONFLICT),
+    responses={201: {"headers": ETAG}, **problem_responses(CONFLICT)},
 )
 async def register_peer(
     peer_in: PeerCreate,
     session: SessionDep,
+    response: Response,
     settings: SettingsDep,
     idempotency: IdempotencyDep,
     principal: AdminDep,
@@ -165,6 +168,10 @@ async def register_peer(
 
     The secret is stored sealed and never returned. Both nodes register each other with
     the same secret; `shares` is what this node serves the peer, `accepts` what it takes.
+    When `base_url` is the peer's gateway, give the `api_key` its operators issued to this
+    node (a `partner_node` client's key with `network:sync`): it is sent as `X-API-Key`
+    with every feed request, stored sealed like the secret, and never returned
+    (`has_api_key` tells whether one is set).
     """
 
     async def write() -> PeerRead:
@@ -176,7 +183,9 @@ async def register_peer(
         )
         return PeerRead.model_validate(peer)
 
-    return await idempotency.run(session, PeerRead, write)
+    peer = await idempotency.run(session, PeerRead, write)
+    response.headers["ETag"] = etag_for(peer.version)
+    return peer
 
 
 @peers_router.get(
@@ -209,8 +218,9 @@ async def update_peer(
         str | None, Header(max_length=200, description='The peer\'s current ETag, e.g. `"1"`.')
     ] = None,
 ) -> PeerRead:
-    """Rotate a peer's secret, pause or resume it, change what is shared with it and
-    accepted from it, or `restart` its feed from the beginning (`network:admin`).
+    """Rotate a peer's secret or API key (`api_key: null` removes the key), pause or resume
+    it, change what is shared with it and accepted from it, or `restart` its feed from the
+    beginning (`network:admin`).
 
     Send `If-Match` with the current ETag (428 without, 412 when stale).
     """

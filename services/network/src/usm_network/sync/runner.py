@@ -4,7 +4,8 @@ Each page is fetched with a signed request, its signed response is checked and t
 page validated before anything is applied; the page and the peer's new cursor are then
 committed together, so a peer that dies mid-sync leaves a consistent state and the next
 run resumes from the last committed cursor. Network failures, timeouts, 5xx answers and
-garbage are retried with exponential backoff, then the run is recorded as failed.
+garbage are retried with exponential backoff, then the run is recorded as failed; a
+refusal of this node's credentials (401, 403) fails the run at once.
 """
 
 import argparse
@@ -40,6 +41,8 @@ from usmkit.problems import NotFound
 logger = logging.getLogger(__name__)
 
 FEED_PATH = "/api/v1/network/sync/feed"
+API_KEY_HEADER = "X-API-Key"
+REFUSALS = frozenset({401, 403})
 MAX_PAGES_PER_RUN = 10_000
 MAX_ERROR_CHARS = 500
 
@@ -73,6 +76,15 @@ class PeerFailure(Exception):
     """The peer could not be reached or answered with something unusable."""
 
 
+class PeerRefused(PeerFailure):
+    """The peer (or its gateway) refused this node's credentials: 401 or 403.
+
+    Not retried: a missing or wrong API key, a key without `network:sync`, a wrong secret
+    or a paused peer stays so until an operator acts, and hammering a gateway with refused
+    credentials only spends its rate limit.
+    """
+
+
 class CursorMoved(Exception):
     """Another run advanced the peer's cursor meanwhile; this run stops."""
 
@@ -92,8 +104,11 @@ class RunCounts:
 class PeerTarget:
     node_id: str
     base_url: str
-    secret: str
+    # Kept out of the repr: a target may end up in a log line or a traceback.
+    secret: str = field(repr=False)
     cursor: str
+    # For the peer's gateway (`X-API-Key`); None when the peer is called directly.
+    api_key: str | None = field(repr=False)
 
 
 class SyncRunner:
@@ -133,7 +148,12 @@ class SyncRunner:
             if peer is None:
                 raise NotFound(f"No peer {peer_node_id!r}.")
             secret = sealing.unseal(self._sealing_key, peer.node_id, peer.secret_sealed)
-            return PeerTarget(peer.node_id, peer.base_url, secret, peer.cursor or "0")
+            api_key = (
+                None
+                if peer.api_key_sealed is None
+                else sealing.unseal(self._sealing_key, peer.node_id, peer.api_key_sealed, "api_key")
+            )
+            return PeerTarget(peer.node_id, peer.base_url, secret, peer.cursor or "0", api_key)
 
     @property
     def _sealing_key(self) -> str:
@@ -182,6 +202,8 @@ class SyncRunner:
             counts.attempts += 1
             try:
                 return await self._fetch(client, target, cursor)
+            except PeerRefused:
+                raise
             except PeerFailure:
                 if attempt == attempts:
                     raise
@@ -198,10 +220,17 @@ class SyncRunner:
             path=FEED_PATH,
             query=query,
         )
+        headers = signed.headers()
+        if target.api_key is not None:
+            # Through the peer's gateway: it authenticates this node as its `partner_node`
+            # client; the peer's network service still checks the signature.
+            headers[API_KEY_HEADER] = target.api_key
         try:
-            response = await client.get(f"{FEED_PATH}?{query}", headers=signed.headers())
+            response = await client.get(f"{FEED_PATH}?{query}", headers=headers)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise PeerFailure(f"{target.node_id} unreachable: {type(exc).__name__}") from exc
+        if response.status_code in REFUSALS:
+            raise PeerRefused(f"{target.node_id} answered {response.status_code}")
         if response.status_code != 200:
             raise PeerFailure(f"{target.node_id} answered {response.status_code}")
         try:

@@ -38,6 +38,26 @@ def _without_control_characters(secret: SecretStr) -> SecretStr:
 
 PeerSecret = Annotated[SecretStr, AfterValidator(_without_control_characters)]
 
+# Visible ASCII, no space: a key travels in an HTTP header, where anything else would be
+# mangled or refused (the gateway's own keys are `usm_<prefix>_<secret>`).
+VISIBLE_ASCII = re.compile("[\x21-\x7e]+")
+
+
+def _visible_ascii(api_key: SecretStr) -> SecretStr:
+    # `fullmatch`: with `match` and `$`, a key ending in a newline would pass.
+    if not VISIBLE_ASCII.fullmatch(api_key.get_secret_value()):
+        raise ValueError("The API key must be printable ASCII without spaces.")
+    return api_key
+
+
+PeerApiKey = Annotated[SecretStr, AfterValidator(_visible_ascii)]
+API_KEY_DESCRIPTION = (
+    "The API key the peer's gateway issued to this node (a `partner_node` key with the "
+    "scope `network:sync`), sent as `X-API-Key` with every feed request. Needed when the "
+    "peer's `base_url` is its gateway; the signature is required either way. Stored sealed, "
+    "never shown again."
+)
+
 
 class KnowledgeRecord(BaseModel):
     """A knowledge item as it travels between nodes."""
@@ -190,6 +210,7 @@ class PeerCreate(BaseModel):
                     "node_id": "juarez-node",
                     "base_url": "https://usm.juarez.example.org",
                     "secret": "a-long-random-shared-secret-of-32-chars-or-more",
+                    "api_key": "usm_3f9c2a7b1d4e_Xq8vN2kR7tP0wYz5LmC3sHfJ9uE6gAbD1oKiV4nQxZq",
                     "shares": ["knowledge_item", "city", "indicator_aggregate"],
                     "accepts": ["knowledge_item", "city", "indicator_aggregate"],
                 }
@@ -201,6 +222,9 @@ class PeerCreate(BaseModel):
     base_url: str = Field(max_length=500, pattern=BASE_URL_PATTERN)
     secret: PeerSecret = Field(
         min_length=32, max_length=200, description="Shared HMAC secret; never shown again."
+    )
+    api_key: PeerApiKey | None = Field(
+        default=None, min_length=20, max_length=300, description=API_KEY_DESCRIPTION
     )
     shares: list[RecordType] = Field(
         default_factory=lambda: list(RECORD_TYPES), description="What this node serves the peer."
@@ -217,13 +241,24 @@ class PeerUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"enabled": False}, {"secret": "a-new-secret-" + "x" * 20}]
+            "examples": [
+                {"enabled": False},
+                {"secret": "a-new-secret-" + "x" * 20},
+                {"api_key": "usm_8e1b4c6d2a9f_R2tY7uI0oP3aS6dF9gH1jK4lZ8xC5vB7nM0qW2eZq7W"},
+            ]
         },
     )
 
     base_url: str | None = Field(default=None, max_length=500, pattern=BASE_URL_PATTERN)
     secret: PeerSecret | None = Field(
         default=None, min_length=32, max_length=200, description="Rotate the shared secret."
+    )
+    api_key: PeerApiKey | None = Field(
+        default=None,
+        min_length=20,
+        max_length=300,
+        description="Set or replace the API key for the peer's gateway; `null` removes it "
+        "(the peer is then called without one).",
     )
     shares: list[RecordType] | None = None
     accepts: list[RecordType] | None = None
@@ -234,12 +269,15 @@ class PeerUpdate(BaseModel):
 
 
 class PeerRead(BaseModel):
-    """A peer; its secret is never returned."""
+    """A peer; its secret and API key are never returned."""
 
     model_config = ConfigDict(from_attributes=True)
 
     node_id: str
     base_url: str
+    has_api_key: bool = Field(
+        description="Whether feed requests carry an API key for the peer's gateway."
+    )
     shares: list[RecordType]
     accepts: list[RecordType]
     enabled: bool

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_network.models import Base, City, IndicatorAggregate, KnowledgeItem, Peer
@@ -224,10 +224,16 @@ async def _apply_kind(
 # --- peers ------------------------------------------------------------------------------
 
 
+def _sealed_api_key(sealing_key: str, node_id: str, api_key: SecretStr | None) -> bytes | None:
+    if api_key is None:
+        return None
+    return sealing.seal(sealing_key, node_id, api_key.get_secret_value(), "api_key")
+
+
 async def add_peer(
     *, session: AsyncSession, sealing_key: str, local_node: str, peer_in: PeerCreate
 ) -> Peer:
-    """Register a peer deployment; its secret is sealed before it is stored."""
+    """Register a peer deployment; its secret and API key are sealed before they are stored."""
     repository = PeerRepository(session)
     if peer_in.node_id == local_node:
         raise Conflict("A node cannot be its own peer.")
@@ -240,6 +246,7 @@ async def add_peer(
             secret_sealed=sealing.seal(
                 sealing_key, peer_in.node_id, peer_in.secret.get_secret_value()
             ),
+            api_key_sealed=_sealed_api_key(sealing_key, peer_in.node_id, peer_in.api_key),
             shares=list(peer_in.shares),
             accepts=list(peer_in.accepts),
             enabled=peer_in.enabled,
@@ -255,13 +262,14 @@ async def update_peer(
     peer_in: PeerUpdate,
     if_match: str | None,
 ) -> Peer:
-    """Change a peer under `If-Match`: rotate its secret, pause it, change what is exchanged."""
+    """Change a peer under `If-Match`: rotate its secret or API key, pause it, change what
+    is exchanged."""
     peer = await PeerRepository(session).get(node_id, for_update=True)
     if peer is None:
         raise NotFound(f"No peer {node_id!r}.")
     require_if_match(if_match, peer.version, "peer")
     changes = peer_in.model_dump(
-        exclude_unset=True, exclude_none=True, exclude={"secret", "restart"}
+        exclude_unset=True, exclude_none=True, exclude={"secret", "api_key", "restart"}
     )
     if "base_url" in changes:
         changes["base_url"] = changes["base_url"].rstrip("/")
@@ -269,6 +277,9 @@ async def update_peer(
         setattr(peer, name, value)
     if peer_in.secret is not None:
         peer.secret_sealed = sealing.seal(sealing_key, node_id, peer_in.secret.get_secret_value())
+    # An explicit `null` removes the key; leaving the field out keeps it.
+    if "api_key" in peer_in.model_fields_set:
+        peer.api_key_sealed = _sealed_api_key(sealing_key, node_id, peer_in.api_key)
     if peer_in.restart:
         peer.cursor = None
     peer.version += 1
