@@ -18,7 +18,7 @@ from usmkit.events.cloudevents import SchemaRegistry
 from usmkit.events.consumer import ConsumerRunner, Subscription
 from usmkit.events.kafka import ProducerHolder
 from usmkit.events.outbox import Outbox
-from usmkit.events.relay import RelayThread
+from usmkit.events.relay import OutboxRelay
 from usmkit.settings import KitSettings
 from usmkit.tables import KitTables
 
@@ -39,7 +39,7 @@ class ServiceRuntime:
     database: Database = field(init=False)
     producer: ProducerHolder = field(init=False)
     outbox: Outbox = field(init=False)
-    relay: RelayThread = field(init=False)
+    relay: OutboxRelay = field(init=False)
     consumer: ConsumerRunner | None = field(init=False, default=None)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     _stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
@@ -55,8 +55,12 @@ class ServiceRuntime:
             registry=self.registry,
             topic_prefix=self.settings.kafka_topic_prefix,
         )
-        self.relay = RelayThread(
-            service=self.service_name, settings=self.settings, tables=self.tables
+        self.relay = OutboxRelay(
+            service=self.service_name,
+            database=self.database,
+            tables=self.tables,
+            producer=self.producer,
+            poll_interval_s=self.settings.outbox_poll_interval_s,
         )
         if self.subscription is not None:
             self.consumer = ConsumerRunner(
@@ -71,7 +75,7 @@ class ServiceRuntime:
 
     def start_background(self) -> None:
         self._stopping.clear()
-        self.relay.start()
+        self._spawn(self.relay.run(self._stopping), "relay")
         if self.consumer is not None and self.settings.consumers_enabled:
             self._spawn(self.consumer.run(self._stopping), "consumer")
 
@@ -91,7 +95,6 @@ class ServiceRuntime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._tasks.clear()
-        await self.relay.stop(STOP_GRACE_S)
         await self.producer.close()
         await self.database.dispose()
 

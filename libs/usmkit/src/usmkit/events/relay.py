@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
-import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, any_, bindparam, func, select
@@ -18,15 +16,12 @@ from usmkit.events.cloudevents import CONTENT_TYPE
 from usmkit.events.kafka import OutgoingMessage, ProducerHolder
 from usmkit.events.lifecycle import pause
 from usmkit.observability import EVENTS_PUBLISHED
-from usmkit.settings import KitSettings
 from usmkit.tables import KitTables
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 MAX_BACKOFF_S = 5.0
-# The relay runs one batch at a time.
-RELAY_POOL_SIZE = 1
 
 
 def _relay_lock_key(service: str) -> int:
@@ -130,65 +125,3 @@ class OutboxRelay:
                 continue
             await pause(stopping, self.poll_interval_s, wake=self._wake)
             self._wake.clear()
-
-
-class RelayThread:
-    """The relay on a thread and event loop of its own, with its own database connection and
-    producer. On the request loop every step of a batch waited behind all requests in flight,
-    so events lagged as far behind as responses did under load (intake: p95 1.2 s there,
-    0.3 s on its own loop, measured in one process with 32 clients)."""
-
-    def __init__(self, *, service: str, settings: KitSettings, tables: KitTables) -> None:
-        self.service = service
-        self.settings = settings
-        self.tables = tables
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._relay: OutboxRelay | None = None
-        self._stopping: asyncio.Event | None = None
-        self._started = threading.Event()
-
-    def start(self) -> None:
-        self._started.clear()
-        self._thread = threading.Thread(
-            target=asyncio.run, args=(self._run(),), name=f"{self.service}-relay", daemon=True
-        )
-        self._thread.start()
-        self._started.wait()
-
-    async def _run(self) -> None:
-        try:
-            database = Database(self.settings.database_url, pool_size=RELAY_POOL_SIZE)
-            producer = ProducerHolder(self.settings, client_id=f"{self.service}-relay")
-            self._relay = OutboxRelay(
-                service=self.service,
-                database=database,
-                tables=self.tables,
-                producer=producer,
-                poll_interval_s=self.settings.outbox_poll_interval_s,
-            )
-            self._stopping = asyncio.Event()
-            self._loop = asyncio.get_running_loop()
-        finally:
-            self._started.set()  # start() returns even if the set-up failed (and logged)
-        try:
-            await self._relay.run(self._stopping)
-        finally:
-            await producer.close()
-            await database.dispose()
-
-    def wake(self) -> None:
-        """Publish soon: callable from any thread."""
-        if self._loop is not None and self._relay is not None:
-            self._loop.call_soon_threadsafe(self._relay.wake)
-
-    async def stop(self, grace_s: float) -> None:
-        """Stop at the relay's next pause; a batch in flight gets `grace_s` to finish."""
-        if self._thread is None or self._loop is None or self._stopping is None:
-            return
-        with contextlib.suppress(RuntimeError):  # its loop already ended
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        await asyncio.to_thread(self._thread.join, grace_s)
-        if self._thread.is_alive():
-            logger.warning("outbox relay did not stop within %.0fs", grace_s)
-        self._thread = None
