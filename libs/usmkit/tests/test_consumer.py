@@ -99,9 +99,14 @@ async def test_poison_events_go_to_the_dead_letter_topic_and_the_consumer_carrie
     task = asyncio.create_task(runner.run(stopping))
     try:
         good_first = city_registered("durban")
+        broken = city_registered("broken")
+        # Another reader's event, its data broken: not this consumer's to judge.
+        not_handled = broken.model_copy(update={"type": event_type("network", "city.updated")})
         for payload in (
             good_first.to_bytes(),
             b"\x00 not json at all",
+            broken.model_copy(update={"data": {**broken.data, "slug": 5}}).to_bytes(),
+            not_handled.model_copy(update={"data": {"slug": 5}}).to_bytes(),
             city_registered("always-fails").to_bytes(),
             city_registered("ciudad-juarez").to_bytes(),
             good_first.to_bytes(),  # a redelivery: applied once only
@@ -129,18 +134,22 @@ async def test_poison_events_go_to_the_dead_letter_topic_and_the_consumer_carrie
     letters: list[dict[str, str]] = []
     try:
 
-        async def two_letters() -> bool:
+        async def three_letters() -> bool:
             batch = await dead.getmany(timeout_ms=200)
             for records in batch.values():
                 letters.extend(
                     {key: value.decode() for key, value in record.headers} for record in records
                 )
-            return len(letters) >= 2
+            return len(letters) >= 3
 
-        await eventually(two_letters, timeout_s=30, what="two dead letters")
+        await eventually(three_letters, timeout_s=30, what="three dead letters")
+        # Letters were sent before the last good event was applied: the topic holds no more.
+        ends = await dead.end_offsets(list(dead.assignment()))
+        assert sum(ends.values()) == 3
     finally:
         await dead.stop()
     reasons = sorted(letter["usm-dlq-reason"] for letter in letters)
     assert reasons[0].startswith("ValueError: cannot apply always-fails")
     assert reasons[1].startswith("not a valid CloudEvent")
+    assert reasons[2].startswith(f"{CITY_REGISTERED} data invalid at slug")
     assert {letter["usm-dlq-consumer"] for letter in letters} == {"kit-test"}

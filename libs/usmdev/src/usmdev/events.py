@@ -143,13 +143,16 @@ def values_updated(
     data_elements: list[str] | None = None,
     periods: list[str] | None = None,
     districts: list[str | None] | None = None,
+    written_in: str | None = None,
 ) -> CloudEvent:
-    data = {
+    data: dict[str, Any] = {
         "city": city,
         "data_elements": data_elements or ["HOMICIDES"],
         "periods": periods or ["2025-03"],
         "districts": districts or ["DBN-CENTRAL"],
     }
+    if written_in is not None:
+        data["written_in"] = written_in
     return new_event(
         service="indicators", name="values.updated", subject=city, city=city, data=data
     )

@@ -5,6 +5,7 @@ import pytest
 
 from usm_indicators.config import IndicatorsSettings
 from usm_indicators.recompute.__main__ import run
+from usm_indicators.recompute.repository import RecomputeMarkRepository
 from usmdev.events import values_updated
 from usmdev.pytest_plugin import ServiceHarness, principal
 from usmkit.events.cloudevents import CloudEvent
@@ -102,3 +103,36 @@ async def test_the_recompute_command_covers_every_period_with_data(
     assert again is not None and again.alerts_raised == 0
     assert len(await recorded(durban_data, "alert.raised")) == 3
     assert await run("nowhere", [], settings) is None
+
+
+async def test_a_recompute_is_skipped_only_when_an_earlier_one_saw_the_values(
+    durban_data: ServiceHarness, recorded: Recorded
+) -> None:
+    database = durban_data.runtime.database
+
+    async def published() -> int:
+        return len(await recorded(durban_data, "aggregates.published"))
+
+    async with database.transaction() as session:
+        written = await RecomputeMarkRepository(session).current_transaction()
+    async with database.transaction() as session:
+        # Still open while the first recompute looks: what it writes is not seen.
+        late = await RecomputeMarkRepository(session).current_transaction()
+        assert await durban_data.deliver(values_updated(periods=["2025-01"], written_in=written))
+    assert await published() == 3  # the month, its quarter and its year
+
+    # The same values announced again (the next report of a burst): nothing left to do.
+    assert await durban_data.deliver(values_updated(periods=["2025-01"], written_in=written))
+    assert await published() == 3
+    # Committed after that recompute began: computed again.
+    assert await durban_data.deliver(values_updated(periods=["2025-01"], written_in=late))
+    assert await published() == 6
+    # A period no recompute has done yet, in the same year: the month and its quarter are
+    # computed; the year was computed after the values were written.
+    assert await durban_data.deliver(values_updated(periods=["2025-04"], written_in=written))
+    assert [event.data["period"] for event in await recorded(durban_data, "aggregates.published")][
+        6:
+    ] == ["2025-04", "2025-Q2"]
+    # An event from before transactions were named always recomputes.
+    assert await durban_data.deliver(values_updated(periods=["2025-01"]))
+    assert await published() == 11

@@ -89,12 +89,15 @@ class ConsumerRunner:
 
     async def process(self, record: ConsumerRecord) -> None:
         """Handle one record with bounded retries; what still fails goes to the DLQ."""
+        # The data is checked only for the events this service handles: a topic also carries
+        # events for other readers, some large (a city's aggregates), whose contracts are theirs.
         try:
-            event = self.registry.parse(record.value or b"")
+            event = self.registry.envelope(record.value or b"")
+            if event.type not in self.subscription.handlers:
+                return
+            self.registry.validate(event)
         except InvalidEvent as exc:
             await self.dead_letter(record, str(exc))
-            return
-        if event.type not in self.subscription.handlers:
             return
         backoff = self.settings.consumer_retry_backoff_s
         for attempt in range(1, self.settings.consumer_max_attempts + 1):

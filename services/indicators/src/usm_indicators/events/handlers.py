@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_indicators.models import city_directory
 from usm_indicators.models.report_count import REPORTS_ELEMENT
-from usm_indicators.recompute.service import recompute, with_enclosing
+from usm_indicators.recompute.repository import RecomputeMarkRepository
+from usm_indicators.recompute.service import recompute_for_new_values
 from usm_indicators.report_counts.service import ReportCell, ReportChange, record_report_event
 from usm_indicators.targets.service import record_plan
 from usmkit.events.cloudevents import CloudEvent, event_type
@@ -63,11 +64,12 @@ def subscription(outbox: Callable[[], Outbox]) -> Subscription:
         The service consumes its own event so that a bulk load commits without waiting for
         this, and a recompute that fails is retried like any other handler.
         """
-        await recompute(
+        await recompute_for_new_values(
             session=session,
             outbox=outbox(),
             city=event.data["city"],
-            periods=with_enclosing(event.data["periods"]),
+            periods=event.data["periods"],
+            written_in=event.data.get("written_in"),
         )
 
     def on_report(change: Callable[[CloudEvent], ReportChange]) -> Handler:
@@ -94,6 +96,7 @@ def subscription(outbox: Callable[[], Outbox]) -> Subscription:
                     "data_elements": [REPORTS_ELEMENT],
                     "periods": [moved.period],
                     "districts": [moved.district_code],
+                    "written_in": await RecomputeMarkRepository(session).current_transaction(),
                 },
             )
 

@@ -24,6 +24,7 @@ from usm_indicators.computed.service import (
     store_computed,
 )
 from usm_indicators.models.data_value import WHOLE_CITY
+from usm_indicators.recompute.repository import RecomputeMarkRepository
 from usm_indicators.values.repository import DataValueRepository
 from usmkit.events.outbox import Outbox
 from usmkit.periods import Period, PeriodError, parse_period
@@ -108,7 +109,11 @@ async def recompute(
 
     With `whole` (then `periods` must be every period with data, as `recompute_all`
     gives), what was kept for any other period goes. When the catalogue changed since the
-    last recompute, every period with data is computed again too."""
+    last recompute, every period with data is computed again too.
+
+    The periods are marked with what the recompute saw (see `recompute_for_new_values`)."""
+    marks = RecomputeMarkRepository(session)
+    seen = await marks.current_snapshot()
     prepared = await city_computation(session=session, city=city)
     targets = set(periods)
     if (
@@ -153,7 +158,36 @@ async def recompute(
             city=city,
             data=await aggregates(view, period, districts=period in with_districts),
         )
+    await marks.mark(city=city, periods=[str(period) for period in periods], snapshot=seen)
     return Recomputed(periods=[str(period) for period in periods], alerts_raised=raised)
+
+
+async def recompute_for_new_values(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    city: str,
+    periods: list[str],
+    written_in: str | None,
+) -> Recomputed:
+    """Recompute after values of these periods were written by transaction `written_in`:
+    the periods, and those containing them, that no recompute has computed from a snapshot
+    including that transaction. Without `written_in` (an event from before it was sent),
+    every one of them.
+
+    Values announced while a recompute runs, or queued behind one, are what the next
+    recompute sees: a burst of changes to a city costs one recompute per burst, not one per
+    change, and what each event asked for is still computed, its alerts evaluated and its
+    aggregates published."""
+    targets = with_enclosing(periods)
+    if written_in is not None:
+        covered = await RecomputeMarkRepository(session).covered(
+            city=city, periods=[str(period) for period in targets], written_in=written_in
+        )
+        targets = [period for period in targets if str(period) not in covered]
+    if not targets:
+        return Recomputed(periods=[], alerts_raised=0)
+    return await recompute(session=session, outbox=outbox, city=city, periods=targets)
 
 
 async def recompute_all(*, session: AsyncSession, outbox: Outbox, city: str) -> Recomputed:
