@@ -85,8 +85,10 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
-            pool_pre_ping=True,
-            # A restarted PostgreSQL leaves dead pooled connections; recycle them.
+            # No ping before each use: it is a round trip per transaction. A restarted
+            # PostgreSQL leaves dead pooled connections; the first one used fails as a
+            # transient error (503, or a consumer's retry) and SQLAlchemy then replaces every
+            # connection of the pool opened before it.
             pool_recycle=300,
             connect_args={"timeout": 5, "command_timeout": 30},
         )

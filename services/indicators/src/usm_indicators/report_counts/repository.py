@@ -15,17 +15,19 @@ class ReportCountRepository:
         self.session = session
 
     async def counted_report(self, report_id: uuid.UUID, city: str) -> CountedReport:
-        """The report's known state, locked until commit (created empty when first heard of)."""
-        await self.session.execute(
-            insert(CountedReport)
-            .values(report_id=report_id, city=city, submitted=False, merged=False)
-            .on_conflict_do_nothing()
+        """The report's known state, locked until commit (created empty when first heard of).
+
+        One statement: an insert that finds the row updates it to itself, which locks it."""
+        statement = insert(CountedReport).values(
+            report_id=report_id, city=city, submitted=False, merged=False
         )
         found: CountedReport = (
             await self.session.scalars(
-                select(CountedReport)
-                .where(CountedReport.report_id == report_id)
-                .with_for_update()
+                statement.on_conflict_do_update(
+                    index_elements=[CountedReport.report_id],
+                    set_={"city": CountedReport.city},
+                )
+                .returning(CountedReport)
                 .execution_options(populate_existing=True)
             )
         ).one()
@@ -53,6 +55,8 @@ class ReportCountRepository:
                 set_={"count": ReportCount.count + delta},
             )
         )
+        if delta > 0:
+            return
         await self.session.execute(
             delete(ReportCount).where(
                 ReportCount.city == city,
