@@ -14,6 +14,9 @@ from usmkit.settings import KitSettings
 
 logger = logging.getLogger(__name__)
 
+# Below the broker's default limit on a record batch (Kafka's message.max.bytes, 1 MB).
+RECORD_BATCH_BYTES = 512 * 1024
+
 
 def new_producer(settings: KitSettings, *, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
@@ -25,6 +28,10 @@ def new_producer(settings: KitSettings, *, client_id: str) -> AIOKafkaProducer:
         retry_backoff_ms=200,
         # send_all queues a whole batch before waiting: lingering would only add latency.
         linger_ms=0,
+        # The relay's batch of events (200 of 1-2 KB for one city) fits one request: with
+        # aiokafka's 16 KB default it went as a dozen, one after the other per partition,
+        # each waiting for the broker's answer.
+        max_batch_size=RECORD_BATCH_BYTES,
     )
 
 

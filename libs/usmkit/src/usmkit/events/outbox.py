@@ -10,6 +10,9 @@ from usmkit.events.cloudevents import CloudEvent, SchemaRegistry, new_event
 from usmkit.events.topics import topic_for
 from usmkit.tables import KitTables
 
+# Set in a session's `info` when an event was written in its transaction.
+EVENTS_WRITTEN = "usm_events_written"
+
 
 class Outbox:
     """Records a service's events in the caller's transaction."""
@@ -46,4 +49,5 @@ class Outbox:
                 envelope=event.model_dump(mode="json"),
             )
         )
+        session.info[EVENTS_WRITTEN] = True
         return event
