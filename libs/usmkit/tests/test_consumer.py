@@ -1,7 +1,6 @@
 """The consumer runner: inbox idempotency, retries and the dead-letter topic, for real."""
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -12,9 +11,8 @@ from usmdev.events import city_registered
 from usmdev.pytest_plugin import KitDatabase
 from usmdev.waiting import eventually
 from usmkit.events.cloudevents import CloudEvent, SchemaRegistry, event_type
-from usmkit.events.consumer import ConsumerRunner, Handler, Subscription
+from usmkit.events.consumer import ConsumerRunner, Subscription
 from usmkit.events.kafka import ProducerHolder
-from usmkit.events.outbox import Outbox
 from usmkit.events.topics import DEAD_LETTER_TOPIC, topic_for
 from usmkit.settings import KitSettings
 
@@ -35,11 +33,7 @@ class Recorder:
 
 
 def runner_for(
-    kit: KitDatabase,
-    broker: EmbeddedBroker,
-    prefix: str,
-    handler: Handler,
-    events_written: Callable[[], None] = lambda: None,
+    kit: KitDatabase, broker: EmbeddedBroker, prefix: str, handler: Recorder
 ) -> tuple[ConsumerRunner, ProducerHolder]:
     settings = KitSettings(
         environment="test",
@@ -59,7 +53,6 @@ def runner_for(
         subscription=Subscription(
             topics=(topic_for("network"),), handlers={CITY_REGISTERED: handler}
         ),
-        events_written=events_written,
     )
     return runner, producer
 
@@ -76,35 +69,6 @@ async def test_a_redelivered_event_changes_nothing(
     finally:
         await producer.close()
     assert handler.applied == ["durban"]
-
-
-async def test_the_relay_is_woken_only_after_a_handler_wrote_events(
-    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
-) -> None:
-    outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry())
-    wakes: list[str] = []
-
-    async def announce_welcome(session: AsyncSession, event: CloudEvent) -> None:
-        if event.subject == "durban":
-            welcome = city_registered("cape-town")
-            await outbox.record(
-                session, "city.registered", subject="cape-town", city="cape-town", data=welcome.data
-            )
-
-    runner, producer = runner_for(
-        usm_kit_database,
-        usm_broker,
-        usm_topic_prefix,
-        announce_welcome,
-        events_written=lambda: wakes.append("woken"),
-    )
-    try:
-        assert await runner.handle(city_registered("ciudad-juarez"))  # writes nothing
-        assert wakes == []
-        assert await runner.handle(city_registered("durban"))
-        assert wakes == ["woken"]
-    finally:
-        await producer.close()
 
 
 async def test_a_failed_effect_leaves_no_inbox_row_so_a_retry_applies_it(

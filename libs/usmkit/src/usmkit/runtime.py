@@ -78,7 +78,6 @@ class ServiceRuntime:
                 registry=self.registry,
                 producer=self.producer,
                 subscription=self.subscription,
-                events_written=self.relay.wake,
             )
 
     def start_background(self) -> None:

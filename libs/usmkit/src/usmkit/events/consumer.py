@@ -17,7 +17,6 @@ from usmkit.db import Database, is_transient
 from usmkit.events.cloudevents import CloudEvent, InvalidEvent, SchemaRegistry
 from usmkit.events.kafka import ProducerHolder, new_consumer
 from usmkit.events.lifecycle import pause
-from usmkit.events.outbox import EVENTS_WRITTEN
 from usmkit.events.topics import DEAD_LETTER_TOPIC
 from usmkit.observability import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from usmkit.settings import KitSettings
@@ -61,10 +60,7 @@ class ConsumerRunner:
         registry: SchemaRegistry,
         producer: ProducerHolder,
         subscription: Subscription,
-        events_written: Callable[[], None] = lambda: None,
     ) -> None:
-        """`events_written` is called after a handler's transaction wrote events (the
-        service's relay publishes them now rather than at its next poll)."""
         self.service = service
         self.settings = settings
         self.database = database
@@ -72,7 +68,6 @@ class ConsumerRunner:
         self.registry = registry
         self.producer = producer
         self.subscription = subscription
-        self.events_written = events_written
         self._consumer: AIOKafkaConsumer | None = None
         self._processed: dict[TopicPartition, int] = {}
 
@@ -90,8 +85,6 @@ class ConsumerRunner:
                 return False
             if handler is not None:
                 await handler(session, event)
-        if session.info.get(EVENTS_WRITTEN):
-            self.events_written()
         return True
 
     async def process(self, record: ConsumerRecord) -> None:
