@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, any_, bindparam, func, select
+from sqlalchemy import BigInteger, Text, any_, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from usmkit.db import Database
@@ -66,7 +65,8 @@ class OutboxRelay:
                         self.table.c.id,
                         self.table.c.topic,
                         self.table.c.message_key,
-                        self.table.c.envelope,
+                        # As PostgreSQL prints it: sent as is, never decoded and encoded again.
+                        cast(self.table.c.envelope, Text).label("envelope"),
                     )
                     .where(self.table.c.published_at.is_(None))
                     .order_by(self.table.c.id)
@@ -80,7 +80,7 @@ class OutboxRelay:
                     OutgoingMessage(
                         row.topic,
                         key=row.message_key.encode(),
-                        value=json.dumps(row.envelope, separators=(",", ":")).encode(),
+                        value=row.envelope.encode(),
                         headers=[("content-type", CONTENT_TYPE.encode())],
                     )
                     for row in rows
