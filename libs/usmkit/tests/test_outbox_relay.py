@@ -17,7 +17,7 @@ from usmdev.waiting import eventually
 from usmkit.events.cloudevents import SchemaRegistry
 from usmkit.events.kafka import ProducerHolder
 from usmkit.events.outbox import Outbox
-from usmkit.events.relay import OutboxRelay
+from usmkit.events.relay import OutboxRelay, relay_lock_key
 from usmkit.events.topics import topic_for
 from usmkit.settings import KitSettings
 
@@ -111,6 +111,10 @@ async def test_relay_publishes_committed_events_in_order_per_city(
         poll_interval_s=0.05,
     )
     try:
+        # Another replica's relay in the middle of a batch: this one reads nothing meanwhile.
+        async with usm_kit_database.database.transaction() as other:
+            await other.execute(select(func.pg_advisory_xact_lock(relay_lock_key("network"))))
+            assert await relay.publish_pending() == 0
         assert await relay.publish_pending() == 10
         assert await relay.publish_pending() == 0
     finally:

@@ -23,7 +23,7 @@ BATCH_SIZE = 200
 MAX_BACKOFF_S = 5.0
 
 
-def _relay_lock_key(service: str) -> int:
+def relay_lock_key(service: str) -> int:
     digest = hashlib.blake2b(f"relay:{service}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
@@ -54,11 +54,11 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were sent."""
         async with self.database.transaction() as session:
-            locked = await session.scalar(
-                select(func.pg_try_advisory_xact_lock(_relay_lock_key(self.service)))
-            )
-            if not locked:
-                return 0
+            # The lock and the batch in one round trip: the lock is taken once (a CTE), and
+            # a relay without it reads nothing.
+            relay = select(
+                func.pg_try_advisory_xact_lock(relay_lock_key(self.service)).label("locked")
+            ).cte("relay")
             rows = (
                 await session.execute(
                     select(
@@ -68,6 +68,7 @@ class OutboxRelay:
                         # As PostgreSQL prints it: sent as is, never decoded and encoded again.
                         cast(self.table.c.envelope, Text).label("envelope"),
                     )
+                    .select_from(self.table.join(relay, relay.c.locked))
                     .where(self.table.c.published_at.is_(None))
                     .order_by(self.table.c.id)
                     .limit(BATCH_SIZE)
