@@ -28,6 +28,49 @@ COPY_THRESHOLD = 1_000
 STAGING_TABLE = "data_values_staging"
 _staging = table(STAGING_TABLE, *(column(name) for name in RECORD_COLUMNS))
 
+# COPY's text format: fields split by tabs, rows ended by newlines, NULL as \N; a
+# backslash, tab, newline or carriage return inside a field is written escaped.
+_NULL = "\\N"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(records: Sequence[Record]) -> bytes:
+    """The records as the data of a text-format COPY.
+
+    Text rather than binary (asyncpg's `copy_records_to_table`): a row is one f-string,
+    where the binary encoder converts every Decimal field by field in Python (about 3
+    against 15 ms of CPU per 10,000 rows; PostgreSQL parses either as fast). A field
+    needing an escape is rare (a source with a tab or a backslash): counting the
+    separators of the whole text finds one, and only then is every field escaped.
+
+    Handed to asyncpg as a memoryview: it writes a buffer straight out, where a file
+    (BytesIO) is read 512 KB at a time in a worker thread (and bytes would be taken for
+    a file name)."""
+    null = _NULL
+    text = "".join(
+        [
+            # `!s`: str() itself, twice as fast on a Decimal as format() is.
+            f"{city}\t{code}\t{district}\t{period}\t{sex}\t{age}\t{disability}\t"
+            f"{value!s}\t{null if source is None else source}\t{quality}\n"
+            for city, code, district, period, sex, age, disability, value, source, quality in (
+                records
+            )
+        ]
+    )
+    nulls = sum(record[8] is None for record in records)
+    if (
+        text.count("\t") != (len(RECORD_COLUMNS) - 1) * len(records)
+        or text.count("\n") != len(records)
+        or text.count("\\") != nulls
+        or "\r" in text
+    ):
+        text = "".join(
+            "\t".join(null if field is None else str(field).translate(_ESCAPES) for field in record)
+            + "\n"
+            for record in records
+        )
+    return text.encode()
+
 
 class DataValueRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -56,8 +99,10 @@ class DataValueRepository:
             async with self.session.begin_nested():
                 # Asked for inside the block: the session emits SAVEPOINT only then.
                 driver = await self._driver_connection()
-                await driver.copy_records_to_table(
-                    DataValue.__tablename__, records=records, columns=RECORD_COLUMNS
+                await driver.copy_to_table(
+                    DataValue.__tablename__,
+                    source=memoryview(copy_text(records)),
+                    columns=RECORD_COLUMNS,
                 )
         except UniqueViolationError:
             await self._upsert_through_staging(records)
@@ -102,8 +147,8 @@ class DataValueRepository:
         )
         await connection.exec_driver_sql(f"TRUNCATE {STAGING_TABLE}")
         driver = await self._driver_connection()
-        await driver.copy_records_to_table(
-            STAGING_TABLE, records=records, columns=list(RECORD_COLUMNS)
+        await driver.copy_to_table(
+            STAGING_TABLE, source=memoryview(copy_text(records)), columns=RECORD_COLUMNS
         )
 
     async def list(

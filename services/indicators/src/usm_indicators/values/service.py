@@ -1,5 +1,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -8,6 +9,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from usm_indicators.catalogue.repository import CatalogueRepository
 from usm_indicators.geography.repository import DistrictRepository
 from usm_indicators.models import DataValue, city_directory
+from usm_indicators.recompute.repository import RecomputeMarkRepository
 from usm_indicators.values.repository import DataValueRepository
 from usm_indicators.values.schemas import DataValueRead, DataValuesIngested, Disaggregation
 from usm_indicators.values.tabular import line_loc, parse_csv, parse_sdmx_csv
@@ -71,18 +73,26 @@ async def ingest_rows(
         )
     records = checked.records
     await DataValueRepository(session).store(records)
+    # Columns taken out in C (itemgetter): three passes over 10,000 records.
     result = DataValuesIngested(
         stored=len(records),
-        data_elements=sorted({record[1] for record in records}),
-        periods=sorted({record[3] for record in records}),
-        districts=sorted({record[2] or None for record in records}, key=lambda code: code or ""),
+        data_elements=sorted(set(map(itemgetter(1), records))),
+        periods=sorted(set(map(itemgetter(3), records))),
+        districts=sorted(
+            {code or None for code in set(map(itemgetter(2), records))},
+            key=lambda code: code or "",
+        ),
     )
     await outbox.record(
         session,
         "values.updated",
         subject=city,
         city=city,
-        data={"city": city, **result.model_dump(exclude={"stored"})},
+        data={
+            "city": city,
+            **result.model_dump(exclude={"stored"}),
+            "written_in": await RecomputeMarkRepository(session).current_transaction(),
+        },
     )
     return result
 
