@@ -54,11 +54,13 @@ def _same_place(report: Report, *, radius_m: float) -> list[ColumnElement[bool]]
 Place = Literal["point", "address_string", "address_id"]
 
 
-def place_of(report: Report) -> Place:
+def place_of(
+    *, latitude: float | None, longitude: float | None, address_string: str | None
+) -> Place:
     """Every report has one of the three (`ck_reports_located`)."""
-    if report.latitude is not None and report.longitude is not None:
+    if latitude is not None and longitude is not None:
         return "point"
-    if report.address_string is not None:
+    if address_string is not None:
         return "address_string"
     return "address_id"
 
@@ -114,15 +116,17 @@ def earliest_candidate(place: Place) -> ScalarSelect[uuid.UUID]:
     return query.order_by(Report.submitted_at, Report.id).limit(1).correlate(None).scalar_subquery()
 
 
-def candidate_parameters(report: Report, *, radius_m: float, since: datetime) -> dict[str, Any]:
-    """The `link_*` parameters of `earliest_candidate` for this report."""
+def candidate_parameters(
+    *, latitude: float | None, radius_m: float, since: datetime
+) -> dict[str, Any]:
+    """The `link_*` parameters of `earliest_candidate` for a report at `latitude`."""
     parameters: dict[str, Any] = {"link_since": since}
-    if report.latitude is not None:
-        latitude_span, longitude_span = _box(report.latitude, radius_m)
+    if latitude is not None:
+        latitude_span, longitude_span = _box(latitude, radius_m)
         parameters |= {
             "link_latitude_span": latitude_span,
             "link_longitude_span": longitude_span,
-            "link_cos_latitude": math.cos(math.radians(report.latitude)),
+            "link_cos_latitude": math.cos(math.radians(latitude)),
             "link_radius_m": radius_m,
         }
     return parameters

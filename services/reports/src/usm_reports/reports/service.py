@@ -17,6 +17,7 @@ from usm_reports.reports.repository import (
     IntakeGuard,
     ReportRepository,
     StatusChangeRepository,
+    SubmittedReport,
 )
 from usm_reports.reports.schemas import (
     Channel,
@@ -63,7 +64,7 @@ async def submit_report(
     channel: Channel = "api",
     attributes_as_text: bool = False,
     require_answers: bool = True,
-) -> tuple[Report, str]:
+) -> tuple[SubmittedReport, str]:
     """Record a report in its district, link it to an earlier report it may duplicate,
     and announce it (`report.submitted`); returns the report and its tracking code, which
     exists nowhere else afterwards.
@@ -100,49 +101,49 @@ async def submit_report(
                 latitude=report_in.latitude, longitude=report_in.longitude
             )
         now = datetime.now(UTC)
-        report = Report(
-            id=report_id,
-            city=report_in.city,
-            category_code=report_in.category_code,
+        report = {
+            "id": report_id,
+            "city": report_in.city,
+            "category_code": report_in.category_code,
             # The category decides: sensitive ones get the protections of ARCHITECTURE §5.
-            sensitivity=category.sensitivity,
-            latitude=report_in.latitude,
-            longitude=report_in.longitude,
-            h3_cell=(
+            "sensitivity": category.sensitivity,
+            "latitude": report_in.latitude,
+            "longitude": report_in.longitude,
+            "h3_cell": (
                 cell_of(report_in.latitude, report_in.longitude)
                 if report_in.latitude is not None and report_in.longitude is not None
                 else None
             ),
-            district_code=district_code,
-            outside_districts=district_code is None,
-            address_string=report_in.address_string,
-            address_id=report_in.address_id,
-            description=report_in.description,
-            attributes=attributes,
-            media_urls=report_in.media_urls,
-            channel=channel,
-            contact_sealed=contact_sealed,
-            contact_purged_at=None,
-            merged_into_id=None,
-            merged_at=None,
-            tracking_code_hash=hash_tracking_code(tracking_code),
-            status="submitted",
-            submitted_at=now,
-            updated_at=now,
-            version=1,
-        )
+            "district_code": district_code,
+            "outside_districts": district_code is None,
+            "address_string": report_in.address_string,
+            "address_id": report_in.address_id,
+            "description": report_in.description,
+            "attributes": attributes,
+            "media_urls": report_in.media_urls,
+            "channel": channel,
+            "contact_sealed": contact_sealed,
+            "contact_purged_at": None,
+            "merged_into_id": None,
+            "merged_at": None,
+            "tracking_code_hash": hash_tracking_code(tracking_code),
+            "status": "submitted",
+            "submitted_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
         written = await ReportRepository(session).insert_submitted(
             report,
-            ReportStatusChange(
-                id=uuid.uuid4(),
-                report_id=report_id,
-                from_status=None,
-                to_status="submitted",
-                actor=REPORTER_ACTOR,
-                changed_at=now,
-                public_note=None,
-                merged_into_id=None,
-            ),
+            {
+                "id": uuid.uuid4(),
+                "report_id": report_id,
+                "from_status": None,
+                "to_status": "submitted",
+                "actor": REPORTER_ACTOR,
+                "changed_at": now,
+                "public_note": None,
+                "merged_into_id": None,
+            },
             guard=IntakeGuard(
                 category_version=category.version,
                 districts_version=districts_version,
@@ -152,7 +153,7 @@ async def submit_report(
                 radius_m=intake.duplicate_radius_m, since=now - intake.duplicate_window
             ),
         )
-        if written:
+        if written is not None:
             break
     else:
         # Only when the city's copy was first created during both attempts (nothing to
@@ -163,19 +164,19 @@ async def submit_report(
     await outbox.record(
         session,
         "report.submitted",
-        subject=str(report.id),
-        city=report.city,
+        subject=str(written.id),
+        city=written.city,
         data={
-            "report_id": str(report.id),
-            "city": report.city,
-            "category_code": report.category_code,
-            "sensitivity": report.sensitivity,
-            "district_code": report.district_code,
+            "report_id": str(written.id),
+            "city": written.city,
+            "category_code": written.category_code,
+            "sensitivity": written.sensitivity,
+            "district_code": written.district_code,
             "period": submitted_at.strftime("%Y-%m"),
             "submitted_at": submitted_at.isoformat(),
         },
     )
-    return report, tracking_code
+    return written, tracking_code
 
 
 async def _active_category(
