@@ -24,6 +24,7 @@ class Outbox:
         self.topic = topic_prefix + topic_for(service)
         self.table = tables.outbox
         self.registry = registry
+        self._insert = self.table.insert()
 
     async def record(
         self,
@@ -40,14 +41,18 @@ class Outbox:
             service=self.service, name=name, subject=subject, city=city, data=data, version=version
         )
         self.registry.validate(event)
-        await session.execute(
-            self.table.insert().values(
-                event_id=event.id,
-                topic=self.topic,
-                message_key=city,
-                event_type=event.type,
-                envelope=event.model_dump(mode="json"),
-            )
+        # One statement built once, run on the session's connection: the ORM's execution
+        # layer cost about 0.25 ms per event (reports intake, measured in-process).
+        connection = await session.connection()
+        await connection.execute(
+            self._insert,
+            {
+                "event_id": event.id,
+                "topic": self.topic,
+                "message_key": city,
+                "event_type": event.type,
+                "envelope": event.model_dump(mode="json"),
+            },
         )
         session.info[EVENTS_WRITTEN] = True
         return event
