@@ -68,6 +68,7 @@ class ConsumerRunner:
         self.registry = registry
         self.producer = producer
         self.subscription = subscription
+        self._claim = insert(self.inbox).on_conflict_do_nothing().returning(self.inbox.c.event_id)
         self._consumer: AIOKafkaConsumer | None = None
         self._processed: dict[TopicPartition, int] = {}
 
@@ -75,11 +76,10 @@ class ConsumerRunner:
         """Apply one event in one transaction with its inbox row; False if seen before."""
         handler = self.subscription.handlers.get(event.type)
         async with self.database.transaction() as session:
-            inserted = await session.execute(
-                insert(self.inbox)
-                .values(consumer=self.service, event_id=event.id, event_type=event.type)
-                .on_conflict_do_nothing()
-                .returning(self.inbox.c.event_id)
+            # Built once, run on the session's connection (no ORM execution layer).
+            inserted = await (await session.connection()).execute(
+                self._claim,
+                {"consumer": self.service, "event_id": event.id, "event_type": event.type},
             )
             if inserted.first() is None:
                 return False
