@@ -127,3 +127,37 @@ async def test_escaped_control_characters_in_paths_are_forwarded_not_a_500(
         response = await client.get("/api/v1/reports/%10%C3%A9x%2Fy")
     assert response.status_code == 200
     assert response.json()["path"] == "/api/v1/reports/\x10éx/y"
+
+
+async def test_answers_come_whole_over_kept_alive_connections(
+    upstream: str, usm_gateway: GatewayFactory
+) -> None:
+    async with usm_gateway({"reports": upstream}) as client:
+        chunked = await client.get("/api/v1/reports/chunked")
+        head = await client.head("/api/v1/reports/x")
+        # After a HEAD (headers, no body) the same connection still answers in step.
+        after = await client.get("/api/v1/reports/after?n=2")
+    assert chunked.status_code == 200
+    assert chunked.text == "first,second,third"
+    assert chunked.headers["content-length"] == str(len("first,second,third"))
+    assert "transfer-encoding" not in chunked.headers
+    assert head.status_code == 200
+    assert head.content == b""
+    assert after.json()["path"] == "/api/v1/reports/after"
+    assert after.json()["query"] == "n=2"
+
+
+async def test_a_connection_the_service_closed_is_not_an_error(
+    closing_upstream: str, usm_gateway: GatewayFactory
+) -> None:
+    async with usm_gateway({"network": closing_upstream}) as client:
+        answers = [await client.get("/api/v1/network/cities") for _ in range(3)]
+    assert [(answer.status_code, answer.text) for answer in answers] == [(200, "ok")] * 3
+
+
+async def test_only_known_methods_are_forwarded(upstream: str, usm_gateway: GatewayFactory) -> None:
+    async with usm_gateway({"reports": upstream}) as client:
+        trace = await client.request("TRACE", "/api/v1/reports/x")
+    assert trace.status_code == 405
+    assert trace.headers["content-type"] == "application/problem+json"
+    assert "GET" in trace.headers["allow"]

@@ -139,13 +139,15 @@ class Authenticator:
         self, request: Request, client: Upstream, body: bytes = b""
     ) -> Principal:
         request_id: str = request.state.request_id
+        # The scope's path, not `request.url`: building the URL costs more than the check.
+        open311 = request.scope["path"].startswith(OPEN311_PREFIX)
         api_key = request.headers.get("x-api-key")
-        if api_key is None and request.url.path.startswith(OPEN311_PREFIX):
+        if api_key is None and open311:
             api_key = request.query_params.get("api_key") or _form_field(request, body, "api_key")
         authorization = request.headers.get("authorization")
         if api_key is not None:
             principal = await self._from_api_key(api_key, request_id)
-            if request.url.path.startswith(OPEN311_PREFIX):
+            if open311:
                 _check_jurisdiction(principal, request, body)
             return principal
         if authorization is not None:

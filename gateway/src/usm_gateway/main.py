@@ -19,7 +19,7 @@ from usm_gateway import SERVICE_NAME
 from usm_gateway.config import GatewaySettings
 from usm_gateway.keys.endpoints import router as keys_router
 from usm_gateway.openapi import merge_specs
-from usm_gateway.proxy import forward
+from usm_gateway.proxy import PROXY_METHODS, ProxyApp
 from usm_gateway.state import Gateway, GatewayDep
 from usm_gateway.upstream import UpstreamError
 from usmkit.app import operation_id
@@ -35,7 +35,6 @@ from usmkit.problems import (
     problem_response,
 )
 
-PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 READY_TIMEOUT_S = 3.0
 ADMIN_PREFIX = "/api/v1/admin/"
 # Admin bodies are a few hundred bytes; anything near this is not a client or a key.
@@ -161,12 +160,24 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        # USM configures no OpenTelemetry; FastAPI's native telemetry would still look up the
+        # global providers on every call.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.gateway = gateway
     install_problem_handlers(app)
     install_open311_errors(app)
     problem_openapi(app)
     security_openapi(app)
+    # Innermost: proxied calls still pass CORS, the request context and the edge layer.
+    app.add_middleware(
+        ProxyApp,
+        client=gateway.client,
+        settings=settings,
+        authenticator=gateway.authenticator,
+        limiter=gateway.limiter,
+        exception_handlers=app.exception_handlers,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -256,26 +267,4 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="USM API")
 
-    async def proxy_service(request: Request) -> Response:
-        return await _forward(request, request.path_params["service"])
-
-    async def proxy_open311(request: Request) -> Response:
-        # Open311 GeoReport v2 is served by the reports service.
-        return await _forward(request, "reports")
-
-    async def _forward(request: Request, service: str) -> Response:
-        return await forward(
-            request,
-            service=service,
-            client=gateway.client,
-            settings=settings,
-            authenticator=gateway.authenticator,
-            limiter=gateway.limiter,
-        )
-
-    for path in ("/api/v1/{service}", "/api/v1/{service}/{path:path}"):
-        app.add_api_route(path, proxy_service, methods=PROXY_METHODS, include_in_schema=False)
-    app.add_api_route(
-        "/open311/v2/{path:path}", proxy_open311, methods=PROXY_METHODS, include_in_schema=False
-    )
     return app

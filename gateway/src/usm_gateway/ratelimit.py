@@ -41,6 +41,10 @@ class Allowance:
             "RateLimit-Reset": str(self.reset_s),
         }
 
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The same, as ASGI sends them."""
+        return [(name.lower().encode(), value.encode()) for name, value in self.headers().items()]
+
 
 def route_class(method: str, path: str) -> str:
     """Which limit applies: intake, sync, bulk, reads or writes."""
