@@ -11,11 +11,11 @@ import uuid
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -88,13 +88,15 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, service: str) -> None:
         self.app = app
         self.service = service
+        self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        request_id = incoming_request_id(request.headers.get(REQUEST_ID_HEADER))
+        # Straight from the raw headers: no Request and Headers built on every call.
+        given = next((value for name, value in scope["headers"] if name == _REQUEST_ID_KEY), None)
+        request_id = incoming_request_id(None if given is None else given.decode("latin-1"))
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -112,10 +114,21 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            method = scope["method"]
-            HTTP_REQUESTS.labels(self.service, method, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method).observe(time.perf_counter() - started)
+            counted, timed = self._metrics(scope["method"], status)
+            counted.inc()
+            timed.observe(time.perf_counter() - started)
             request_id_var.reset(token)
+
+    def _metrics(self, method: str, status: int) -> tuple[Counter, Histogram]:
+        """The labelled counter and histogram of this method and status, looked up once."""
+        found = self._children.get((method, status))
+        if found is None:
+            found = (
+                HTTP_REQUESTS.labels(self.service, method, str(status)),
+                HTTP_LATENCY.labels(self.service, method),
+            )
+            self._children[(method, status)] = found
+        return found
 
 
 def metrics_response() -> Response:
