@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,10 @@ from usmkit.settings import DEVELOPMENT_SECRET
 
 ENDPOINT = "/api/v1/network/cities?limit=10"
 SECONDS = float(os.environ.get("USM_BENCH_SECONDS", "10"))
+# One client, direct then through the gateway, in turn: the added p50 is the median of the
+# rounds' differences, so a change in the machine's load between two long runs (other
+# processes share its 2 CPUs) does not land in it.
+ROUNDS = 5
 
 
 def start_hello() -> tuple[subprocess.Popen[bytes], str]:
@@ -67,21 +72,38 @@ def measure(stack: Stack) -> list[Figure]:
     direct = run_load(direct_url, headers=direct_headers, seconds=SECONDS)
     gateway = run_load(gateway_url, seconds=SECONDS)
     # Added latency is read unloaded (one client), so queueing does not hide or inflate it.
-    direct_single = run_load(
-        direct_url, headers=direct_headers, processes=1, concurrency=1, seconds=SECONDS / 2
+    rounds = [
+        (one_client(direct_url, direct_headers), one_client(gateway_url, {})) for _ in range(ROUNDS)
+    ]
+    return figures(ceiling, direct, gateway, rounds)
+
+
+def one_client(url: str, headers: dict[str, str]) -> LoadResult:
+    return run_load(url, headers=headers, processes=1, concurrency=1, seconds=SECONDS / ROUNDS / 2)
+
+
+def pooled(runs: list[LoadResult]) -> LoadResult:
+    return LoadResult(
+        requests=sum(run.requests for run in runs),
+        errors=sum(run.errors for run in runs),
+        seconds=sum(run.seconds for run in runs),
+        latencies_ms=[latency for run in runs for latency in run.latencies_ms],
     )
-    gateway_single = run_load(gateway_url, processes=1, concurrency=1, seconds=SECONDS / 2)
-    return figures(ceiling, direct, gateway, direct_single, gateway_single)
 
 
 def figures(
     ceiling: LoadResult,
     direct: LoadResult,
     gateway: LoadResult,
-    direct_single: LoadResult,
-    gateway_single: LoadResult,
+    rounds: list[tuple[LoadResult, LoadResult]],
 ) -> list[Figure]:
-    added_p50 = gateway_single.percentile(50) - direct_single.percentile(50)
+    direct_single = pooled([direct_round for direct_round, _ in rounds])
+    gateway_single = pooled([gateway_round for _, gateway_round in rounds])
+    differences = [
+        gateway_round.percentile(50) - direct_round.percentile(50)
+        for direct_round, gateway_round in rounds
+    ]
+    added_p50 = statistics.median(differences)
     errors = sum(run.errors for run in (ceiling, direct, gateway, direct_single, gateway_single))
     return [
         Figure("hello-world ceiling", ceiling.rps, "req/s", None, ceiling.rps),
@@ -120,7 +142,14 @@ def figures(
             detail=f"p99 {gateway_single.percentile(99):.1f} ms",
         ),
         Figure(
-            "gateway added p50 (one client)", added_p50, "ms", "≤ 1 ms", None, met=added_p50 <= 1.0
+            "gateway added p50 (one client)",
+            added_p50,
+            "ms",
+            "≤ 1 ms",
+            None,
+            detail=f"median of {len(differences)} rounds: "
+            + ", ".join(f"{difference:.2f}" for difference in differences),
+            met=added_p50 <= 1.0,
         ),
         Figure(
             "gateway throughput kept",
