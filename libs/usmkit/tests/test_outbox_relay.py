@@ -238,3 +238,42 @@ async def test_a_discarded_producer_delivers_nothing_when_the_broker_returns(
         await holder.close()
     # The restarted in-memory broker is empty: only what the new producer sent is there.
     assert await read_topic(own_broker.bootstrap_servers, topic, 1) == [{"sent": "after"}]
+
+
+async def test_a_paused_relay_publishes_when_woken(
+    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    outbox = Outbox(
+        service="network",
+        tables=usm_kit_database.tables,
+        registry=SchemaRegistry(),
+        topic_prefix=usm_topic_prefix,
+    )
+    producer = ProducerHolder(
+        settings_for(usm_broker.bootstrap_servers, usm_topic_prefix), client_id="test"
+    )
+    # A poll interval no test waits out: only a wake gets these events out in time.
+    relay = OutboxRelay(
+        service="network",
+        database=usm_kit_database.database,
+        tables=usm_kit_database.tables,
+        producer=producer,
+        poll_interval_s=600,
+    )
+    stopping = asyncio.Event()
+    relay_task = asyncio.create_task(relay.run(stopping))
+    try:
+        for round_ in range(2):
+            await record(usm_kit_database, outbox, CITIES[round_])
+            relay.wake()
+            await eventually(
+                lambda: _drained(relay), timeout_s=20, what=f"round {round_} published"
+            )
+    finally:
+        stopping.set()
+        await relay_task
+        await producer.close()
+    events = await read_topic(
+        usm_broker.bootstrap_servers, usm_topic_prefix + topic_for("network"), 2
+    )
+    assert sorted(str(event["city"]) for event in events) == sorted(CITIES)

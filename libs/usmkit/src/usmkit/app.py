@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from usmkit.admission import AdmissionLimit
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
 from usmkit.policy import security_openapi
 from usmkit.problems import install_problem_handlers, problem_openapi
@@ -77,6 +78,7 @@ def create_service_app(
     problem_openapi(app)
     security_openapi(app)
     app.add_middleware(RequestContextMiddleware, service=runtime.service_name)
+    app.add_middleware(AdmissionLimit, limit=runtime.settings.max_concurrent_requests)
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only valid outside production: the validator below refuses it there.
@@ -21,6 +21,9 @@ class KitSettings(BaseSettings):
     environment: Environment = "development"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/usm"
     database_pool_size: int = 10
+    # Requests a process works on at once; more wait before any work (usmkit.admission).
+    # Like the pool: a request beyond it would wait for a connection anyway.
+    max_concurrent_requests: int = Field(default=10, ge=1)
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Prepended to every topic name: isolates test runs or deployments sharing a cluster.
     kafka_topic_prefix: str = ""

@@ -113,6 +113,9 @@ class OutboxRelay:
         """Loop until `stopping` is set; a broker or database outage only delays events."""
         backoff = self.poll_interval_s
         while not stopping.is_set():
+            # Cleared before looking: a request that commits events after this wakes the next
+            # pause, one that committed before is in this look (it wakes after its commit).
+            self._wake.clear()
             try:
                 sent = await self.publish_pending()
                 backoff = self.poll_interval_s
@@ -122,7 +125,8 @@ class OutboxRelay:
                 await pause(stopping, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
-            if sent == BATCH_SIZE:
+            # Under load, rows committed while a batch was out are already waiting: look again
+            # at once rather than wait for a wake. A burst ends with one empty look.
+            if sent:
                 continue
             await pause(stopping, self.poll_interval_s, wake=self._wake)
-            self._wake.clear()
