@@ -1,9 +1,10 @@
 """The consumer runner: inbox idempotency, retries and the dead-letter topic, for real."""
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usmdev.broker import EmbeddedBroker
@@ -11,7 +12,7 @@ from usmdev.events import city_registered
 from usmdev.pytest_plugin import KitDatabase
 from usmdev.waiting import eventually
 from usmkit.events.cloudevents import CloudEvent, SchemaRegistry, event_type
-from usmkit.events.consumer import ConsumerRunner, Subscription
+from usmkit.events.consumer import ConsumerRunner, Subscription, Together
 from usmkit.events.kafka import ProducerHolder
 from usmkit.events.topics import DEAD_LETTER_TOPIC, topic_for
 from usmkit.settings import KitSettings
@@ -32,8 +33,21 @@ class Recorder:
         self.applied.append(event.subject)
 
 
+class RunRecorder:
+    """A handler of events together: it remembers each run it was given."""
+
+    def __init__(self, failing: set[str] | None = None) -> None:
+        self.runs: list[list[str]] = []
+        self.failing = failing or set()
+
+    async def __call__(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+        if self.failing & {event.subject for event in events}:
+            raise ValueError("cannot apply this run")
+        self.runs.append([event.subject for event in events])
+
+
 def runner_for(
-    kit: KitDatabase, broker: EmbeddedBroker, prefix: str, handler: Recorder
+    kit: KitDatabase, broker: EmbeddedBroker, prefix: str, handler: Recorder | Together
 ) -> tuple[ConsumerRunner, ProducerHolder]:
     settings = KitSettings(
         environment="test",
@@ -153,3 +167,77 @@ async def test_poison_events_go_to_the_dead_letter_topic_and_the_consumer_carrie
     assert reasons[1].startswith("not a valid CloudEvent")
     assert reasons[2].startswith(f"{CITY_REGISTERED} data invalid at slug")
     assert {letter["usm-dlq-consumer"] for letter in letters} == {"kit-test"}
+
+
+def record_of(offset: int, payload: bytes) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topic="network",
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"durban",
+        value=payload,
+        checksum=None,
+        serialized_key_size=6,
+        serialized_value_size=len(payload),
+        headers=[],
+    )
+
+
+async def test_events_handled_together_apply_once_each(
+    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    handler = RunRecorder()
+    runner, producer = runner_for(usm_kit_database, usm_broker, usm_topic_prefix, Together(handler))
+    durban, juarez, cape_town = (city_registered(c) for c in ("durban", "juarez", "cape-town"))
+    try:
+        # Published twice within one run, then again in the next: applied once.
+        assert await runner.handle_all([durban, juarez, durban]) == [durban, juarez]
+        assert await runner.handle_all([juarez, cape_town]) == [cape_town]
+        assert await runner.handle_all([cape_town]) == []
+    finally:
+        await producer.close()
+    assert handler.runs == [["durban", "juarez"], ["cape-town"]]
+
+
+async def test_a_run_that_fails_together_is_handled_one_event_at_a_time(
+    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    handler = RunRecorder(failing={"always-fails"})
+    runner, producer = runner_for(usm_kit_database, usm_broker, usm_topic_prefix, Together(handler))
+    events = [city_registered(c) for c in ("durban", "always-fails", "juarez", "cape-town")]
+    partition = TopicPartition("network", 0)
+    try:
+        await runner.process_all(
+            partition, [record_of(10 + n, event.to_bytes()) for n, event in enumerate(events)]
+        )
+        # Nothing of the failed run stayed; each good event applied alone, once.
+        assert handler.runs == [["durban"], ["juarez"], ["cape-town"]]
+        assert runner._processed[partition] == 14
+        # The next fetch: the good events are in the inbox, the poison one is not.
+        await runner.process_all(
+            partition, [record_of(14 + n, event.to_bytes()) for n, event in enumerate(events)]
+        )
+    finally:
+        await producer.close()
+    assert handler.runs == [["durban"], ["juarez"], ["cape-town"]]
+    dead = AIOKafkaConsumer(
+        usm_topic_prefix + DEAD_LETTER_TOPIC,
+        bootstrap_servers=usm_broker.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await dead.start()
+    try:
+        ends = await dead.end_offsets(
+            [
+                TopicPartition(usm_topic_prefix + DEAD_LETTER_TOPIC, p)
+                for p in dead.partitions_for_topic(usm_topic_prefix + DEAD_LETTER_TOPIC) or []
+            ]
+        )
+    finally:
+        await dead.stop()
+    # Dead-lettered on each delivery that could not apply it (twice), never the good ones.
+    assert sum(ends.values()) == 2

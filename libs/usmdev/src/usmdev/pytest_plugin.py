@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +150,12 @@ class ServiceHarness:
         """Hand an event to the service's consumer as the broker would; False if seen before."""
         assert self.runtime.consumer is not None, f"{self.runtime.service_name} consumes nothing"
         return await self.runtime.consumer.handle(event)
+
+    async def deliver_all(self, events: Sequence[CloudEvent]) -> list[CloudEvent]:
+        """Hand events of one handler to the consumer together, as a run fetched from one
+        partition; returns those not seen before."""
+        assert self.runtime.consumer is not None, f"{self.runtime.service_name} consumes nothing"
+        return await self.runtime.consumer.handle_all(events)
 
     def client(self, who: Principal | None = None) -> httpx.AsyncClient:
         """A client calling as `who` (anonymous by default), as the gateway would."""

@@ -1,6 +1,7 @@
 from sqlalchemy import select
 
 from usm_indicators.models import ReportCount, city_directory
+from usm_indicators.models.report_count import REPORTS_ELEMENT
 from usmdev.events import city_registered, report_status_changed, report_submitted
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness
 from usmdev.waiting import eventually
@@ -111,6 +112,54 @@ async def test_a_merged_duplicate_stops_counting_exactly_once(
     # A merged duplicate rejected afterwards was already not counted.
     await indicators.deliver(_status(SECOND, "under_review", "rejected", "2026-11-27T10:00:00Z"))
     assert await _counts(indicators) == [(*CENTRAL_NOVEMBER, 1)]
+
+
+async def _announced(harness: ServiceHarness) -> list[dict[str, object]]:
+    outbox = harness.runtime.tables.outbox
+    async with harness.runtime.database.sessions() as session:
+        envelopes = await session.scalars(
+            select(outbox.c.envelope)
+            .where(outbox.c.event_type == "org.usm.indicators.values.updated.v1")
+            .order_by(outbox.c.id)
+        )
+        return [envelope["data"] for envelope in envelopes]
+
+
+async def test_a_run_of_report_events_is_counted_in_order_and_announced_once_per_city(
+    indicators: ServiceHarness,
+) -> None:
+    fourth = "0193a3c4-5e6f-7a8b-9c0d-1e2f3a4b5c04"
+    first = report_submitted(report_id=FIRST)
+    run = [
+        first,
+        report_submitted(report_id=SECOND),
+        report_submitted(report_id=THIRD, district_code="DBN-NORTH", period="2026-10"),
+        first,  # published twice: counted once
+        _status(SECOND, "under_review", "rejected", "2026-11-26T10:00:00Z"),
+        report_submitted(report_id=fourth, district_code=None),
+        report_submitted(city="cape-town", district_code="CPT-BELLVILLE"),
+    ]
+    assert await indicators.deliver_all(run) == run[:3] + run[4:]
+    assert sorted(await _counts(indicators)) == [
+        ("cape-town", "CPT-BELLVILLE", "streetlight", "2026-11", 1),
+        ("durban", "", "streetlight", "2026-11", 1),
+        ("durban", "DBN-CENTRAL", "streetlight", "2026-11", 1),
+        ("durban", "DBN-NORTH", "streetlight", "2026-10", 1),
+    ]
+    announced = await _announced(indicators)
+    # One event per city; the report outside every district is in no indicator.
+    assert [
+        (data["city"], data["periods"], data["districts"], data["data_elements"])
+        for data in announced
+    ] == [
+        ("cape-town", ["2026-11"], ["CPT-BELLVILLE"], [REPORTS_ELEMENT]),
+        ("durban", ["2026-10", "2026-11"], ["DBN-CENTRAL", "DBN-NORTH"], [REPORTS_ELEMENT]),
+    ]
+    assert announced[0]["written_in"] == announced[1]["written_in"]
+    # The same run again (a redelivery after a crash): nothing counted, nothing announced.
+    assert await indicators.deliver_all(run) == []
+    assert len(await _counts(indicators)) == 4
+    assert len(await _announced(indicators)) == 2
 
 
 async def test_city_registered_makes_the_city_known(indicators: ServiceHarness) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -25,7 +25,20 @@ from usmkit.tables import KitTables
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[CloudEvent]], Awaitable[None]]
 MAX_BACKOFF_S = 5.0
+
+
+@dataclass(frozen=True, eq=False)
+class Together:
+    """A handler given consecutive events of its types together, in order, in one transaction.
+
+    Under load a partition brings events in runs: a run costs one transaction and one inbox
+    statement instead of one each, and the handler can announce what the run changed once.
+    If the run fails it is handled again one event at a time, so that only an event that
+    fails on its own is retried and dead-lettered."""
+
+    handle: BatchHandler
 
 
 @dataclass(frozen=True)
@@ -33,7 +46,7 @@ class Subscription:
     """Which topics a service reads and the handler for each event type it cares about."""
 
     topics: tuple[str, ...]
-    handlers: Mapping[str, Handler]
+    handlers: Mapping[str, Handler | Together]
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -74,31 +87,108 @@ class ConsumerRunner:
 
     async def handle(self, event: CloudEvent) -> bool:
         """Apply one event in one transaction with its inbox row; False if seen before."""
-        handler = self.subscription.handlers.get(event.type)
+        return bool(await self.handle_all([event]))
+
+    async def handle_all(self, events: Sequence[CloudEvent]) -> list[CloudEvent]:
+        """Apply events of one handler in one transaction with their inbox rows; returns
+        those not seen before, which are the ones the handler was given."""
+        handler = self.subscription.handlers.get(events[0].type)
         async with self.database.transaction() as session:
             # Built once, run on the session's connection (no ORM execution layer).
-            inserted = await (await session.connection()).execute(
-                self._claim,
-                {"consumer": self.service, "event_id": event.id, "event_type": event.type},
+            claimed = set(
+                (
+                    await (await session.connection()).execute(
+                        self._claim,
+                        [
+                            {
+                                "consumer": self.service,
+                                "event_id": event.id,
+                                "event_type": event.type,
+                            }
+                            for event in events
+                        ],
+                    )
+                ).scalars()
             )
-            if inserted.first() is None:
-                return False
-            if handler is not None:
+            fresh = []
+            for event in events:
+                # A run may hold one event twice (published twice): the first one applies.
+                if event.id in claimed:
+                    claimed.discard(event.id)
+                    fresh.append(event)
+            if not fresh or handler is None:
+                return fresh
+            if isinstance(handler, Together):
+                await handler.handle(session, fresh)
+            else:
+                (event,) = fresh  # the other handlers are given one event at a time
                 await handler(session, event)
-        return True
+        return fresh
 
-    async def process(self, record: ConsumerRecord) -> None:
-        """Handle one record with bounded retries; what still fails goes to the DLQ."""
+    async def readable(self, record: ConsumerRecord) -> CloudEvent | None:
+        """The record's event if this service handles it; a broken one is dead-lettered."""
         # The data is checked only for the events this service handles: a topic also carries
         # events for other readers, some large (a city's aggregates), whose contracts are theirs.
         try:
             event = self.registry.envelope(record.value or b"")
             if event.type not in self.subscription.handlers:
-                return
+                return None
             self.registry.validate(event)
         except InvalidEvent as exc:
             await self.dead_letter(record, str(exc))
-            return
+            return None
+        return event
+
+    async def process_all(
+        self, partition: TopicPartition, records: Sequence[ConsumerRecord]
+    ) -> None:
+        """Handle a partition's fetched records in order, runs of a `Together` handler's
+        events together; each record is marked processed once handled."""
+        run: list[tuple[ConsumerRecord, CloudEvent]] = []
+        for record in records:
+            event = await self.readable(record)
+            if event is None:
+                if not run:
+                    self._processed[partition] = record.offset + 1
+                continue
+            if run and not self._together(run[-1][1], event):
+                await self._apply_run(partition, run)
+                run = []
+            run.append((record, event))
+        if run:
+            await self._apply_run(partition, run)
+        if records:
+            self._processed[partition] = records[-1].offset + 1
+
+    def _together(self, earlier: CloudEvent, later: CloudEvent) -> bool:
+        handler = self.subscription.handlers[earlier.type]
+        return isinstance(handler, Together) and self.subscription.handlers[later.type] is handler
+
+    async def _apply_run(
+        self, partition: TopicPartition, run: Sequence[tuple[ConsumerRecord, CloudEvent]]
+    ) -> None:
+        if len(run) > 1:
+            try:
+                await self.handle_all([event for _, event in run])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning(
+                    "%d events failed together; handling them one at a time",
+                    len(run),
+                    exc_info=True,
+                )
+            else:
+                for _, event in run:
+                    EVENTS_CONSUMED.labels(self.service, event.type).inc()
+                self._processed[partition] = run[-1][0].offset + 1
+                return
+        for record, event in run:
+            await self.apply(record, event)
+            self._processed[partition] = record.offset + 1
+
+    async def apply(self, record: ConsumerRecord, event: CloudEvent) -> None:
+        """Handle one event with bounded retries; what still fails goes to the DLQ."""
         backoff = self.settings.consumer_retry_backoff_s
         for attempt in range(1, self.settings.consumer_max_attempts + 1):
             try:
@@ -179,9 +269,7 @@ class ConsumerRunner:
         while not stopping.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=100)
             for partition, records in batches.items():
-                for record in records:
-                    await self.process(record)
-                    self._processed[partition] = record.offset + 1
+                await self.process_all(partition, records)
             await self.commit_processed()
 
     async def _stop(self, consumer: AIOKafkaConsumer, *, commit: bool) -> None:

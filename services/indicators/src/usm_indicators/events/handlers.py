@@ -1,7 +1,7 @@
 """Events the indicators service consumes."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,7 @@ from usm_indicators.recompute.service import recompute_for_new_values
 from usm_indicators.report_counts.service import ReportCell, ReportChange, record_report_event
 from usm_indicators.targets.service import record_plan
 from usmkit.events.cloudevents import CloudEvent, event_type
-from usmkit.events.consumer import Handler, Subscription
+from usmkit.events.consumer import Subscription, Together
 from usmkit.events.outbox import Outbox
 from usmkit.events.topics import topic_for
 from usmkit.tenancy import CITY_REGISTERED
@@ -49,6 +49,13 @@ def _merged(event: CloudEvent) -> ReportChange:
     return ReportChange(cell=_cell(event.data), merged=True)
 
 
+REPORT_CHANGES: dict[str, Callable[[CloudEvent], ReportChange]] = {
+    REPORT_SUBMITTED: _submitted,
+    REPORT_STATUS_CHANGED: _status_changed,
+    REPORT_MERGED: _merged,
+}
+
+
 async def on_plan_published(session: AsyncSession, event: CloudEvent) -> None:
     """An active plan's indicator targets are kept to show progress toward them."""
     await record_plan(session=session, plan=event.data)
@@ -72,20 +79,29 @@ def subscription(outbox: Callable[[], Outbox]) -> Subscription:
             written_in=event.data.get("written_in"),
         )
 
-    def on_report(change: Callable[[CloudEvent], ReportChange]) -> Handler:
-        async def handle(session: AsyncSession, event: CloudEvent) -> None:
-            """Count the report; when a district's count moved, announce it as new
-            `REPORTS_ELEMENT` values so alerts and aggregates are recomputed as after a load.
-            Reports outside every district are in no indicator: nothing to recompute."""
+    async def on_reports(session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+        """Count the reports in order; for each city whose district counts moved, announce
+        them once as new `REPORTS_ELEMENT` values, so that alerts and aggregates are
+        recomputed as after a load. Reports outside every district are in no indicator:
+        nothing to recompute."""
+        moved: dict[str, tuple[set[str], set[str]]] = {}
+        for event in events:
             city = event.data["city"]
-            moved = await record_report_event(
+            cell = await record_report_event(
                 session=session,
                 report_id=uuid.UUID(event.data["report_id"]),
                 city=city,
-                change=change(event),
+                change=REPORT_CHANGES[event.type](event),
             )
-            if moved is None or moved.district_code is None:
-                return
+            if cell is None or cell.district_code is None:
+                continue
+            periods, districts = moved.setdefault(city, (set(), set()))
+            periods.add(cell.period)
+            districts.add(cell.district_code)
+        if not moved:
+            return
+        written_in = await RecomputeMarkRepository(session).current_transaction()
+        for city, (periods, districts) in sorted(moved.items()):
             await outbox().record(
                 session,
                 "values.updated",
@@ -94,14 +110,15 @@ def subscription(outbox: Callable[[], Outbox]) -> Subscription:
                 data={
                     "city": city,
                     "data_elements": [REPORTS_ELEMENT],
-                    "periods": [moved.period],
-                    "districts": [moved.district_code],
-                    "written_in": await RecomputeMarkRepository(session).current_transaction(),
+                    "periods": sorted(periods),
+                    "districts": sorted(districts),
+                    "written_in": written_in,
                 },
             )
 
-        return handle
-
+    # One handler for the three: a run of them (a burst of reports) is counted in one
+    # transaction and announced once per city.
+    reports = Together(on_reports)
     return Subscription(
         topics=(
             topic_for("network"),
@@ -111,9 +128,9 @@ def subscription(outbox: Callable[[], Outbox]) -> Subscription:
         ),
         handlers={
             CITY_REGISTERED: city_directory.record,
-            REPORT_SUBMITTED: on_report(_submitted),
-            REPORT_STATUS_CHANGED: on_report(_status_changed),
-            REPORT_MERGED: on_report(_merged),
+            REPORT_SUBMITTED: reports,
+            REPORT_STATUS_CHANGED: reports,
+            REPORT_MERGED: reports,
             VALUES_UPDATED: on_values_updated,
             PLAN_PUBLISHED: on_plan_published,
         },
