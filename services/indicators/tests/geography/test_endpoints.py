@@ -101,6 +101,15 @@ async def test_unknown_city_is_not_found(indicators: ServiceHarness) -> None:
         assert read.status_code == 404
 
 
+async def test_a_district_code_with_a_dot_is_refused(indicators: ServiceHarness) -> None:
+    # It would break the SDMX series keys it appears in (`durban.DBN.CENTRAL...`).
+    async with indicators.client(DURBAN_ADMIN) as client:
+        response = await client.put(f"{DISTRICTS}/DBN.CENTRAL", json={"name": "Central"})
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert (await client.get(DISTRICTS)).json()["items"] == []
+
+
 def _ring(*points: tuple[float, float]) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [[list(point) for point in points]]}
 

@@ -5,7 +5,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-DISTRICT_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"
+# No dots: a district code is one part of a dot-separated SDMX series key (an SDMX ID).
+DISTRICT_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$"
 
 # Strict: a coordinate given as a string or a boolean is an error, not a number.
 Longitude = Annotated[float, Field(strict=True, ge=-180, le=180)]
