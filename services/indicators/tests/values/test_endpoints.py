@@ -1,9 +1,13 @@
+import gc
+import json
 from typing import Any
 
 from sqlalchemy import func, select
 
 from usm_indicators.models import DataValue
 from usm_indicators.values.repository import COPY_THRESHOLD
+from usm_indicators.values.schemas import MAX_BULK_ROWS
+from usm_indicators.values.validation import PART_ROWS
 from usmdev.pytest_plugin import ServiceHarness, principal
 from usmkit.events.cloudevents import CloudEvent
 
@@ -238,3 +242,126 @@ async def test_a_large_load_keeps_sources_with_copys_special_characters(
             assert sorted(stored, key=lambda each: each[0]) == sorted(
                 [(each["period"], each["source"]) for each in load], key=lambda each: each[0]
             )
+
+
+async def body_problem(districts: ServiceHarness, content: bytes, content_type: str) -> Any:
+    """The problem document a bulk post of this body gets, after checking it is one."""
+    async with districts.client(ANALYST) as client:
+        response = await client.post(
+            VALUES, content=content, headers={"content-type": content_type}
+        )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await stored_count(districts) == 0
+    return response.json()
+
+
+async def test_a_body_that_is_not_json_is_refused_where_it_breaks(
+    districts: ServiceHarness,
+) -> None:
+    problem = await body_problem(districts, b'{"rows": [', "application/json")
+    assert [(error["loc"], error["type"]) for error in problem["errors"]] == [
+        (["body", 10], "json_invalid")
+    ]
+
+
+async def test_json_the_standard_library_reads_is_still_read(districts: ServiceHarness) -> None:
+    # NaN, 1e400 (infinity) and a lone surrogate are read by Python's JSON reader, not by a
+    # strict one: each is reported as a problem of its row and field.
+    content = (
+        b'{"rows": [{"data_element": "HOMICIDES", "period": "2025-03", "value": NaN},'
+        b' {"data_element": "HOMICIDES", "period": "2025-04", "value": 1e400,'
+        b' "source": "\\ud800"}]}'
+    )
+    problem = await body_problem(districts, content, "application/json")
+    assert [(error["loc"], error["type"]) for error in problem["errors"]] == [
+        (["body", "rows", 0, "value"], "finite_number"),
+        (["body", "rows", 1, "value"], "finite_number"),
+        (["body", "rows", 1, "source"], "string_unicode"),
+    ]
+
+
+async def test_a_body_of_another_shape_is_refused_as_a_whole(districts: ServiceHarness) -> None:
+    for content, expected in [
+        (b"[]", [(["body"], "dict_type")]),
+        (b'{"rows": {}}', [(["body", "rows"], "list_type")]),
+        (b'{"rows": []}', [(["body", "rows"], "too_short")]),
+        (
+            b'{"rows": [], "city": "x"}',
+            [(["body", "rows"], "too_short"), (["body", "city"], "extra_forbidden")],
+        ),
+    ]:
+        problem = await body_problem(districts, content, "application/json")
+        assert [(error["loc"], error["type"]) for error in problem["errors"]] == expected
+
+
+async def test_more_rows_than_a_load_may_hold_are_refused(districts: ServiceHarness) -> None:
+    content = json.dumps({"rows": [row()] * (MAX_BULK_ROWS + 1)}).encode()
+    problem = await body_problem(districts, content, "application/json")
+    assert [(error["loc"], error["type"]) for error in problem["errors"]] == [
+        (["body", "rows"], "too_long")
+    ]
+
+
+async def test_a_body_sent_as_another_media_type_is_not_read_as_json(
+    districts: ServiceHarness,
+) -> None:
+    content = json.dumps({"rows": [row()]}).encode()
+    problem = await body_problem(districts, content, "text/plain")
+    assert [(error["loc"], error["type"]) for error in problem["errors"]] == [
+        (["body"], "dict_type")
+    ]
+    # A JSON media type with a suffix is JSON.
+    async with districts.client(ANALYST) as client:
+        response = await client.post(
+            VALUES, content=content, headers={"content-type": "application/merge-patch+json"}
+        )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_load_stored_part_by_part_is_judged_whole(districts: ServiceHarness) -> None:
+    # A large load is stored while it is checked, PART_ROWS rows at a time: a row of a
+    # later part decides as it would in a load checked before it is stored.
+    load = daily_rows(range(2 * PART_ROWS))
+    async with districts.client(ANALYST) as client:
+        # A later part repeats a cell of the first with another value: nothing is stored.
+        refused = await client.post(VALUES, json={"rows": [*load, {**load[0], "value": 9}]})
+        assert refused.status_code == 422, refused.text
+        assert [(error["loc"], error["type"]) for error in refused.json()["errors"]] == [
+            (["body", "rows", 2 * PART_ROWS], "conflicting_duplicate")
+        ]
+        assert await stored_count(districts) == 0
+        # The same value again is stored once.
+        repeated = await client.post(VALUES, json={"rows": [*load, load[0]]})
+        assert repeated.status_code == 200, repeated.text
+        assert repeated.json()["stored"] == 2 * PART_ROWS
+        # New cells first, kept ones in the next part: every cell is replaced or added.
+        reload = daily_rows(range(3 * PART_ROWS - 1, PART_ROWS - 1, -1), value=2)
+        replaced = await client.post(VALUES, json={"rows": reload})
+        assert replaced.status_code == 200, replaced.text
+        # A row of another shape (a disaggregation) in a later part: stored with the rest.
+        unusual = [*daily_rows(range(3 * PART_ROWS, 4 * PART_ROWS)), row(period="1999")]
+        unusual[-1]["disaggregation"] = {"sex": "female"}
+        mixed = await client.post(VALUES, json={"rows": unusual})
+        assert mixed.status_code == 200, mixed.text
+        assert mixed.json()["stored"] == PART_ROWS + 1
+    async with districts.runtime.database.sessions() as session:
+        counts = dict(
+            (
+                await session.execute(
+                    select(DataValue.value, func.count()).group_by(DataValue.value)
+                )
+            ).all()
+        )
+    assert {float(value): count for value, count in counts.items()} == {
+        4.0: 2 * PART_ROWS + 1,  # the first part of `load`, and `unusual`
+        2.0: 2 * PART_ROWS,
+    }
+    assert await stored_count(districts) == 4 * PART_ROWS + 1
+
+
+async def test_the_collector_is_on_again_after_a_bulk_load(districts: ServiceHarness) -> None:
+    async with districts.client(ANALYST) as client:
+        for rows in ([row()], [row(value=-1)]):
+            await client.post(VALUES, json={"rows": rows})
+            assert gc.isenabled()

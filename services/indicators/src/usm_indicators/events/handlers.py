@@ -10,7 +10,7 @@ from usm_indicators.models import city_directory
 from usm_indicators.models.report_count import REPORTS_ELEMENT
 from usm_indicators.recompute.repository import RecomputeMarkRepository
 from usm_indicators.recompute.service import recompute_for_new_values
-from usm_indicators.report_counts.service import ReportCell, ReportChange, record_report_event
+from usm_indicators.report_counts.service import ReportCell, ReportChange, record_report_events
 from usm_indicators.targets.service import record_plan
 from usmkit.events.cloudevents import CloudEvent, event_type
 from usmkit.events.consumer import Subscription, Together
@@ -84,16 +84,20 @@ def subscription(outbox: Callable[[], Outbox]) -> Subscription:
         them once as new `REPORTS_ELEMENT` values, so that alerts and aggregates are
         recomputed as after a load. Reports outside every district are in no indicator:
         nothing to recompute."""
+        cells = await record_report_events(
+            session=session,
+            events=[
+                (
+                    uuid.UUID(event.data["report_id"]),
+                    event.data["city"],
+                    REPORT_CHANGES[event.type](event),
+                )
+                for event in events
+            ],
+        )
         moved: dict[str, tuple[set[str], set[str]]] = {}
-        for event in events:
-            city = event.data["city"]
-            cell = await record_report_event(
-                session=session,
-                report_id=uuid.UUID(event.data["report_id"]),
-                city=city,
-                change=REPORT_CHANGES[event.type](event),
-            )
-            if cell is None or cell.district_code is None:
+        for city, cell in cells:
+            if cell.district_code is None:
                 continue
             periods, districts = moved.setdefault(city, (set(), set()))
             periods.add(cell.period)

@@ -1,5 +1,5 @@
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import Row, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
@@ -14,35 +14,48 @@ class ReportCountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def counted_report(self, report_id: uuid.UUID, city: str) -> CountedReport:
-        """The report's known state, locked until commit (created empty when first heard of).
+    async def counted_reports(
+        self, reports: Mapping[uuid.UUID, str]
+    ) -> dict[uuid.UUID, CountedReport]:
+        """The known state of these reports (id → city), locked until commit (created empty
+        when first heard of).
 
-        One statement: an insert that finds the row updates it to itself, which locks it."""
+        One statement: an insert that finds a row updates it to itself, which locks it. Rows
+        are locked in id order, so two transactions over some of the same reports never wait
+        on each other in a circle."""
         statement = insert(CountedReport).values(
-            report_id=report_id, city=city, submitted=False, merged=False
+            [
+                {"report_id": report_id, "city": city, "submitted": False, "merged": False}
+                for report_id, city in sorted(reports.items())
+            ]
         )
-        found: CountedReport = (
-            await self.session.scalars(
-                statement.on_conflict_do_update(
-                    index_elements=[CountedReport.report_id],
-                    set_={"city": CountedReport.city},
-                )
-                .returning(CountedReport)
-                .execution_options(populate_existing=True)
+        found = await self.session.scalars(
+            statement.on_conflict_do_update(
+                index_elements=[CountedReport.report_id],
+                set_={"city": CountedReport.city},
             )
-        ).one()
-        return found
+            .returning(CountedReport)
+            .execution_options(populate_existing=True)
+        )
+        return {report.report_id: report for report in found}
 
-    async def adjust(
-        self, *, city: str, district_code: str, category_code: str, period: str, delta: int
-    ) -> None:
-        """Add `delta` reports to a cell; a cell back at zero is removed."""
+    async def adjust(self, moves: Mapping[tuple[str, str, str, str], int]) -> None:
+        """Add reports to cells (city, district, category, period) → how many (negative to
+        take away); a cell back at zero is removed."""
+        moved = {cell: delta for cell, delta in moves.items() if delta}
+        if not moved:
+            return
         statement = insert(ReportCount).values(
-            city=city,
-            district_code=district_code,
-            category_code=category_code,
-            period=period,
-            count=delta,
+            [
+                {
+                    "city": city,
+                    "district_code": district_code,
+                    "category_code": category_code,
+                    "period": period,
+                    "count": delta,
+                }
+                for (city, district_code, category_code, period), delta in sorted(moved.items())
+            ]
         )
         await self.session.execute(
             statement.on_conflict_do_update(
@@ -52,17 +65,20 @@ class ReportCountRepository:
                     ReportCount.category_code,
                     ReportCount.period,
                 ],
-                set_={"count": ReportCount.count + delta},
+                set_={"count": ReportCount.count + statement.excluded.count},
             )
         )
-        if delta > 0:
+        emptied = [cell for cell, delta in moved.items() if delta < 0]
+        if not emptied:
             return
         await self.session.execute(
             delete(ReportCount).where(
-                ReportCount.city == city,
-                ReportCount.district_code == district_code,
-                ReportCount.category_code == category_code,
-                ReportCount.period == period,
+                tuple_(
+                    ReportCount.city,
+                    ReportCount.district_code,
+                    ReportCount.category_code,
+                    ReportCount.period,
+                ).in_(emptied),
                 ReportCount.count <= 0,
             )
         )

@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,37 +46,45 @@ def _apply(report: CountedReport, change: ReportChange) -> None:
             report.status, report.status_changed_at = status, changed_at
 
 
-async def record_report_event(
-    *, session: AsyncSession, report_id: uuid.UUID, city: str, change: ReportChange
-) -> ReportCell | None:
-    """Update what is known of a report and move its cell's count if whether it counts
-    changed; the cell moved, if one did.
+async def record_report_events(
+    *, session: AsyncSession, events: Sequence[tuple[uuid.UUID, str, ReportChange]]
+) -> list[tuple[str, ReportCell]]:
+    """Update what is known of each report (id, city, change, in the order they happened)
+    and move the counts of the cells whose reports started or stopped counting; the cells
+    whose count moved, with their city.
 
     A report counts once submitted, unless its newest status is `rejected` or it was merged
-    into another report. The report's row is locked, so concurrent events of one report
-    apply one after the other; the consumer's inbox makes each event apply once.
+    into another report. The reports' rows are locked, so concurrent events of one report
+    apply one after the other; the consumer's inbox makes each event apply once. A report
+    that counted keeps its cell, so the net move of each report is what its events one by
+    one would have made.
     """
     repository = ReportCountRepository(session)
-    report = await repository.counted_report(report_id, city)
-    counted_before = report.counts
-    _apply(report, change)
+    reports = await repository.counted_reports({report_id: city for report_id, city, _ in events})
+    counted_before = {report_id: report.counts for report_id, report in reports.items()}
+    cells_before = {report_id: _cell_key(report) for report_id, report in reports.items()}
+    for report_id, _, change in events:
+        _apply(reports[report_id], change)
     await session.flush()
-    if report.counts == counted_before:
+    moves: dict[tuple[str, str, str, str], int] = {}
+    for report_id, report in reports.items():
+        if report.counts == counted_before[report_id]:
+            continue
+        cell = _cell_key(report) if report.counts else cells_before[report_id]
+        assert cell is not None
+        moves[cell] = moves.get(cell, 0) + (1 if report.counts else -1)
+    await repository.adjust(moves)
+    return [
+        (city, ReportCell(district_code=district or None, category_code=category, period=period))
+        for (city, district, category, period), delta in sorted(moves.items())
+        if delta
+    ]
+
+
+def _cell_key(report: CountedReport) -> tuple[str, str, str, str] | None:
+    if report.district_code is None or report.category_code is None or report.period is None:
         return None
-    assert report.district_code is not None and report.category_code is not None
-    assert report.period is not None
-    await repository.adjust(
-        city=report.city,
-        district_code=report.district_code,
-        category_code=report.category_code,
-        period=report.period,
-        delta=1 if report.counts else -1,
-    )
-    return ReportCell(
-        district_code=report.district_code or None,
-        category_code=report.category_code,
-        period=report.period,
-    )
+    return (report.city, report.district_code, report.category_code, report.period)
 
 
 def to_published(row: ReportCount, *, threshold: int = SUPPRESSION_THRESHOLD) -> ReportCountRead:

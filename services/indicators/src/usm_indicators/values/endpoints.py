@@ -1,6 +1,10 @@
-from typing import Annotated
+import json
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+import orjson
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from usm_indicators.geography.schemas import DISTRICT_CODE_PATTERN, SLUG_PATTERN
 from usm_indicators.models.data_value import WHOLE_CITY
@@ -13,11 +17,53 @@ from usm_indicators.values.schemas import (
     DataValuesIngested,
 )
 from usm_indicators.values.service import SDMX_CSV_MEDIA_TYPE
+from usm_indicators.values.validation import collection_paused
 from usmkit.auth import Principal, require_city, require_scope
 from usmkit.idempotency import IdempotencyDep
 from usmkit.pagination import Page, PageParamsDep, split_page
 from usmkit.problems import PROBLEM_RESPONSES, problem_responses
 from usmkit.runtime import RuntimeDep, SessionDep
+
+
+class _BulkRequest(Request):
+    """A request whose JSON body is read by orjson: a bulk load's 10,000 rows in half the
+    standard library's time (~5 against ~10 ms).
+
+    What orjson refuses and the standard library reads (NaN, Infinity, numbers beyond a
+    double, lone surrogates, a byte order mark) is read again by the standard library, so
+    the rows are judged as before; a body neither reads gets the standard library's error.
+    Where both read a body they agree, but for integers beyond 64 bits, which orjson reads
+    as floats: a row's fields are answered the same (a value becomes that float either
+    way; a number in a text field is refused alike)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                self._json = json.loads(body)
+        return self._json
+
+
+class _BulkRoute(APIRoute):
+    """The route of the JSON bulk load: its body read by `_BulkRequest`, and the cyclic
+    garbage collector held off from reading the body to the answer.
+
+    A load makes ~50,000 objects (the parsed rows, records, COPY text), none in a cycle:
+    the collector would run ~30 times a request and walk them (~8 ms of a 10,000-row
+    request). Held off across the request's awaits, other requests' cycles wait for the
+    collection after it (tens of milliseconds)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def bulk_handler(request: Request) -> Response:
+            with collection_paused():
+                return await handler(_BulkRequest(request.scope, request.receive))
+
+        return bulk_handler
+
 
 router = APIRouter(
     prefix="/api/v1/indicators/cities/{city}/values",
@@ -28,7 +74,6 @@ router = APIRouter(
 CityPath = Annotated[str, Path(max_length=100, pattern=SLUG_PATTERN, description="City slug.")]
 
 
-@router.post("", response_model=DataValuesIngested)
 async def post_values(
     city: CityPath,
     body: Annotated[BulkBody, Body()],
@@ -56,6 +101,15 @@ async def post_values(
         )
 
     return await idempotency.run(session, DataValuesIngested, write)
+
+
+router.add_api_route(
+    "",
+    post_values,
+    methods=["POST"],
+    response_model=DataValuesIngested,
+    route_class_override=_BulkRoute,
+)
 
 
 CSV_EXAMPLE = (

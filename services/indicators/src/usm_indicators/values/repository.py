@@ -1,5 +1,7 @@
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import chain
+from operator import countOf, itemgetter
 from typing import Any
 
 from asyncpg import UniqueViolationError
@@ -57,7 +59,7 @@ def copy_text(records: Sequence[Record]) -> bytes:
             )
         ]
     )
-    nulls = sum(record[8] is None for record in records)
+    nulls = countOf(map(itemgetter(8), records), None)
     if (
         text.count("\t") != (len(RECORD_COLUMNS) - 1) * len(records)
         or text.count("\n") != len(records)
@@ -78,34 +80,64 @@ class DataValueRepository:
 
     async def store(self, records: Sequence[Record]) -> None:
         """Insert the records or replace the values of the cells they name (validated, one
-        record per cell).
-
-        A large load is first COPied straight into `data_values` under a savepoint: when
-        every cell is new (the usual case: new periods, a first load) that is the whole
-        cost. If a cell already has a value the COPY fails on the primary key, the savepoint
-        undoes it, and the load goes through a staging table and one upsert instead; a load
-        whose first cell is kept already (a reload) goes there at once."""
+        record per cell). A large load goes as `store_parts` stores it, in one part."""
         if len(records) < COPY_THRESHOLD:
             await self.session.execute(
                 self._on_conflict(insert(DataValue)),
                 [dict(zip(RECORD_COLUMNS, record, strict=True)) for record in records],
             )
             return
-        if await self._has_cell(records[0]):
+        await self.store_parts(iter([records]))
+
+    async def store_parts(self, parts: Iterator[Sequence[Record]]) -> list[Record]:
+        """`store` for a large load whose records come a part at a time (one record per
+        cell across all parts); returns them all. Each part is sent to PostgreSQL as soon
+        as `parts` gives it, so the next part is made (checked) while PostgreSQL takes this
+        one in. If `parts` raises, nothing is stored and its exception propagates.
+
+        The load is COPied straight into `data_values` under a savepoint: when every cell
+        is new (the usual case: new periods, a first load) that is the whole cost. If a
+        cell already has a value the COPY fails on the primary key, the savepoint undoes
+        it, and the load goes through a staging table and one upsert instead; a load whose
+        first cell is kept already (a reload) goes there at once."""
+        first = next(parts)
+        records = list(first)
+        if await self._has_cell(first[0]):
             # A reload (its first cell is kept already): straight to the upsert.
+            records.extend(chain.from_iterable(parts))
             await self._upsert_through_staging(records)
-            return
+            return records
+        stopped: list[Exception] = []
+
+        async def copy_data() -> AsyncIterator[memoryview]:
+            # A memoryview: asyncpg writes a buffer straight out.
+            try:
+                yield memoryview(copy_text(first))
+                for part in parts:
+                    records.extend(part)
+                    yield memoryview(copy_text(part))
+            except Exception as error:
+                # Raised inside the COPY, it would be cancelled on a second connection:
+                # the COPY is ended instead, and undone below.
+                stopped.append(error)
+
         try:
             async with self.session.begin_nested():
                 # Asked for inside the block: the session emits SAVEPOINT only then.
                 driver = await self._driver_connection()
                 await driver.copy_to_table(
-                    DataValue.__tablename__,
-                    source=memoryview(copy_text(records)),
-                    columns=RECORD_COLUMNS,
+                    DataValue.__tablename__, source=copy_data(), columns=RECORD_COLUMNS
                 )
+                if stopped:
+                    raise stopped[0]
         except UniqueViolationError:
+            if stopped:
+                raise stopped[0] from None
+            # asyncpg sends every part even after PostgreSQL refused the COPY; should it
+            # stop short, the parts not taken yet are checked and added here.
+            records.extend(chain.from_iterable(parts))
             await self._upsert_through_staging(records)
+        return records
 
     async def _has_cell(self, record: Record) -> bool:
         key = dict(zip(("city", *(column.key for column in SORT_KEY)), record[:7], strict=True))

@@ -8,7 +8,8 @@ Speed matters (a bulk load is 10,000 rows, and the target is 100,000 values/s), 
 are never turned into models when they need not be:
 - `usual_records`: a load whose rows are all plain (JSON types, or numbers as decimal
   text as uploads send them; no disaggregation; each cell once) and valid is checked
-  column by column, each distinct value once;
+  column by column, each distinct value once; a large load a part at a time
+  (`usual_parts`), each part checked while PostgreSQL takes in the one before;
 - otherwise `check_row_by_row`: a row of the usual shape is checked by `_canonical` in
   plain Python, anything else (valid in an unusual way, or not valid) by the
   `DataValueCreate` model, then the catalogue checks (`_catalogue_problems`) run on it.
@@ -297,14 +298,21 @@ class Checked:
     problems: list[FieldError]
 
 
-def usual_records(city: str, rows: Sequence[object], catalogue: Catalogue) -> list[Record] | None:
+def usual_records(
+    city: str,
+    rows: Sequence[object],
+    catalogue: Catalogue,
+    seen_cells: set[tuple[Any, ...]] | None = None,
+) -> list[Record] | None:
     """The records of a load whose rows are all of the plainest shape (JSON types, or
     numbers as decimal text; no disaggregation; each cell once) and all valid, or None when
     any row is otherwise.
 
     The fast path of a large load: checked a column at a time, each distinct value once,
     with the rules `_canonical` and `_catalogue_problems` apply to a row. None says
-    nothing about what is wrong: `check_rows` then goes row by row to find out."""
+    nothing about what is wrong: `check_rows` then goes row by row to find out.
+    `seen_cells`, for a load checked a part at a time (`usual_parts`), holds the cells of
+    the parts before: a row naming one is not usual either; the part's cells are added."""
     if set(map(type, rows)) != {dict}:
         return None
     plain = cast(list[dict[str, Any]], rows)
@@ -332,6 +340,7 @@ def usual_records(city: str, rows: Sequence[object], catalogue: Catalogue) -> li
         return None
     elements = catalogue.elements
     kinds = {code: elements[code].value_type for code in set(codes) if code in elements}
+    cells = set(zip(codes, districts, periods, strict=True))
     if (
         len(kinds) < len(set(codes))
         or not all(
@@ -346,7 +355,8 @@ def usual_records(city: str, rows: Sequence[object], catalogue: Catalogue) -> li
         or not set(qualities) <= _QUALITIES
         # NaN and infinities fail this too; larger numbers are left to the row by row path.
         or not all(0 <= value <= _EXACT_INT for value in set(values))
-        or len(set(zip(codes, districts, periods, strict=True))) < len(plain)
+        or len(cells) < len(plain)
+        or (seen_cells is not None and not seen_cells.isdisjoint(cells))
     ):
         return None
     whole = {code for code, kind in kinds.items() if kind == "integer"}
@@ -356,6 +366,8 @@ def usual_records(city: str, rows: Sequence[object], catalogue: Catalogue) -> li
         for code, value in set(zip(codes, values, strict=True)):
             if (code in whole and value != int(value)) or (code in capped and value > 100):
                 return None
+    if seen_cells is not None:
+        seen_cells |= cells
     decimals = {value: _decimal(value) for value in set(values)}
     count = len(plain)
     return cast(
@@ -413,14 +425,16 @@ def _columns(plain: list[dict[str, Any]]) -> list[Sequence[Any]] | None:
 
 
 @contextmanager
-def _collection_paused() -> Iterator[None]:
+def collection_paused() -> Iterator[None]:
     """Hold the cyclic garbage collector off for a block that builds objects per row.
 
     A load makes tens of thousands of tuples, none of them in a cycle (reference counts
     free them); the collector would run every 700 of them and walk the young heap each
     time (collections took 34-53 ms of a 10,000-row request in the service process before,
-    6-15 ms now). Any cycle made meanwhile waits for the next collection. Kept to
-    synchronous blocks: nothing else runs on the event loop meanwhile."""
+    6-15 ms now). Any cycle made meanwhile waits for the next collection. Around
+    synchronous blocks here; the JSON bulk route holds it over its whole request
+    (`endpoints._BulkRoute`). Nested, the outermost decides; another request ending
+    first turns the collector back on early, which costs time, never correctness."""
     if not gc.isenabled():
         yield
         return
@@ -435,13 +449,40 @@ def check_rows(city: str, rows: Sequence[object], catalogue: Catalogue, origin: 
     """Validate every row; each problem names its row and field. Rows naming the same cell
     (data element, district, period, disaggregation) must agree on value, source and
     quality: an identical repeat is stored once, a different one is a problem."""
-    with _collection_paused():
+    with collection_paused():
         usual = usual_records(city, rows, catalogue)
         return (
             Checked(usual, [])
             if usual is not None
             else check_row_by_row(city, rows, catalogue, origin)
         )
+
+
+# The rows of a part of a large load that is checked while the COPY takes in the part
+# before: small enough that the first part reaches PostgreSQL early, large enough that the
+# checks per distinct value (districts, periods) are not repeated too often.
+PART_ROWS = 1_000
+
+
+class NotUsual(Exception):
+    """A part of a load that `usual_records` does not take: the load is checked whole
+    (`check_rows`) instead."""
+
+
+def usual_parts(city: str, rows: Sequence[object], catalogue: Catalogue) -> Iterator[list[Record]]:
+    """The records of a load of usual rows, `PART_ROWS` rows at a time, each part checked
+    by `usual_records` only when it is asked for: a COPY takes in one part while the next
+    is checked (the two cores work at once).
+
+    Raises `NotUsual` at the first part that is not usual, a row naming a cell of an
+    earlier part included: the caller then undoes what it stored of the parts before."""
+    seen_cells: set[tuple[Any, ...]] = set()
+    for start in range(0, len(rows), PART_ROWS):
+        with collection_paused():
+            part = usual_records(city, rows[start : start + PART_ROWS], catalogue, seen_cells)
+        if part is None:
+            raise NotUsual
+        yield part
 
 
 def check_row_by_row(
