@@ -82,6 +82,9 @@ class EmbeddedBroker:
             )
         wait_until(self._ready, timeout_s=START_TIMEOUT_S, what=f"the broker on {url}")
         # In a thread of its own, so this also works when called from a running event loop.
+        # On a restart, a client may reach the broker first and have a topic auto-created
+        # with the broker's default partitions; consumers find those within the kit's
+        # METADATA_MAX_AGE_MS.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pool.submit(asyncio.run, self.create_topics()).result()
 

@@ -16,6 +16,9 @@ logger = logging.getLogger(__name__)
 
 # Below the broker's default limit on a record batch (Kafka's message.max.bytes, 1 MB).
 RECORD_BATCH_BYTES = 512 * 1024
+# How soon a consumer sees partitions added to a topic it reads (aiokafka's default: 5 min),
+# and so reads what producers already send there. One small metadata request per interval.
+METADATA_MAX_AGE_MS = 30_000
 
 
 def new_producer(settings: KitSettings, *, client_id: str) -> AIOKafkaProducer:
@@ -53,6 +56,7 @@ def new_consumer(settings: KitSettings, *topics: str, group_id: str) -> AIOKafka
         auto_offset_reset="earliest",
         request_timeout_ms=max(settings.kafka_request_timeout_ms, 40_000),
         retry_backoff_ms=200,
+        metadata_max_age_ms=METADATA_MAX_AGE_MS,
     )
 
 
