@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from usm_reports.main import create_app
-from usm_reports.models import DistrictCopy, Report
+from usm_reports.models import DistrictCopy, Report, ReportStatusChange
 from usmdev.events import geography_updated
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
@@ -128,6 +128,26 @@ async def test_new_districts_apply_to_the_next_report(
                 "/api/v1/reports", json={**STREETLIGHT, "latitude": -29.5, "longitude": 31.05}
             )
             assert elsewhere.status_code == 422, elsewhere.text
+
+
+async def test_a_report_intake_needs_nothing_to_read_for_is_written_whole(
+    usm_service: ServiceFactory, seed_city: SeedCity
+) -> None:
+    # The second report finds its category and districts cached: its one statement runs
+    # outside the request's transaction and must still write every part.
+    async with usm_service("reports") as reports:
+        await seed_city(reports, districts=[CENTRAL])
+        first = await submit(reports, STREETLIGHT)
+        second = await submit(reports, {**STREETLIGHT, **NEARBY})
+        assert second["district_code"] == "DBN-CENTRAL"
+        outbox = reports.runtime.tables.outbox
+        async with reports.runtime.database.sessions() as session:
+            events = (await session.execute(select(outbox.c.envelope).order_by(outbox.c.id))).all()
+            steps = (await session.execute(select(ReportStatusChange.report_id))).scalars()
+            assert {str(report_id) for report_id in steps} == {first["id"], second["id"]}
+        assert [row.envelope["subject"] for row in events] == [first["id"], second["id"]]
+        assert events[1].envelope["data"]["district_code"] == "DBN-CENTRAL"
+        assert (await staff_read(reports, second["id"]))["possible_duplicate_of_id"] == first["id"]
 
 
 async def test_intake_links_a_report_to_the_earliest_nearby_one_of_its_category(

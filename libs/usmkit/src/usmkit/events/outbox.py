@@ -26,6 +26,36 @@ class Outbox:
         self.registry = registry
         self._insert = self.table.insert()
 
+    def prepare(
+        self,
+        name: str,
+        *,
+        subject: str,
+        city: str,
+        data: dict[str, Any],
+        version: int = 1,
+    ) -> tuple[CloudEvent, dict[str, Any]]:
+        """Validate one event and give the outbox row that holds it (column → value), for
+        a caller that writes the row within a statement of its own; `written` then tells
+        the session."""
+        event = new_event(
+            service=self.service, name=name, subject=subject, city=city, data=data, version=version
+        )
+        self.registry.validate(event)
+        row = {
+            "event_id": event.id,
+            "topic": self.topic,
+            "message_key": city,
+            "event_type": event.type,
+            "envelope": event.model_dump(mode="json"),
+        }
+        return event, row
+
+    @staticmethod
+    def written(session: AsyncSession) -> None:
+        """Mark the request's session: it wrote events, so its commit wakes the relay."""
+        session.info[EVENTS_WRITTEN] = True
+
     async def record(
         self,
         session: AsyncSession,
@@ -37,22 +67,10 @@ class Outbox:
         version: int = 1,
     ) -> CloudEvent:
         """Validate and write one event; it is published only if the transaction commits."""
-        event = new_event(
-            service=self.service, name=name, subject=subject, city=city, data=data, version=version
-        )
-        self.registry.validate(event)
+        event, row = self.prepare(name, subject=subject, city=city, data=data, version=version)
         # One statement built once, run on the session's connection: the ORM's execution
         # layer cost about 0.25 ms per event (reports intake, measured in-process).
         connection = await session.connection()
-        await connection.execute(
-            self._insert,
-            {
-                "event_id": event.id,
-                "topic": self.topic,
-                "message_key": city,
-                "event_type": event.type,
-                "envelope": event.model_dump(mode="json"),
-            },
-        )
-        session.info[EVENTS_WRITTEN] = True
+        await connection.execute(self._insert, row)
+        self.written(session)
         return event

@@ -48,6 +48,13 @@ class Intake:
             duplicate_window=timedelta(hours=settings.duplicate_window_hours),
         )
 
+    def holds(self, city: str, category_code: str, *, located: bool) -> bool:
+        """Whether a report of this category needs nothing read from the database: the
+        category, and for a located report the city's district copy, are cached."""
+        return (city, category_code) in self._categories and (
+            not located or city in self._districts
+        )
+
     async def category(
         self, session: AsyncSession, city: str, code: str, *, fresh: bool = False
     ) -> CategoryRule | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from usm_reports.duplicates.repository import (
     Place,
@@ -15,7 +15,7 @@ from usm_reports.duplicates.repository import (
     earliest_candidate,
     place_of,
 )
-from usm_reports.models import Category, DistrictCopy, Report, ReportStatusChange
+from usm_reports.models import Category, DistrictCopy, Report, ReportStatusChange, kit_tables
 from usm_reports.reports.filters import ReportFilter
 from usmkit.pagination import PageParams
 from usmkit.problems import BadRequest
@@ -68,6 +68,9 @@ _SUBMITTED_COLUMNS = [
 ]
 # The first history entry's columns, as parameters `step_<column>`.
 _FIRST_STEP_COLUMNS = list(ReportStatusChange.__table__.columns)
+_OUTBOX = kit_tables.outbox
+# The outbox row of an event (`Outbox.prepare`), as parameters `event_<column>`.
+_EVENT_COLUMNS = ("event_id", "topic", "message_key", "event_type", "envelope")
 
 
 @functools.cache
@@ -117,7 +120,19 @@ def _submission(place: Place, located: bool) -> Select[tuple[uuid.UUID | None]]:
         )
         .cte("first_step")
     )
-    return select(inserted.c.possible_duplicate_of_id).add_cte(first_step)
+    # The `report.submitted` row of the kit's outbox, likewise only with the report: the
+    # write is then one statement, atomic without a transaction of its own.
+    event = (
+        insert(_OUTBOX)
+        .from_select(
+            list(_EVENT_COLUMNS),
+            select(
+                *(bindparam(f"event_{key}", type_=_OUTBOX.c[key].type) for key in _EVENT_COLUMNS)
+            ).select_from(inserted),
+        )
+        .cte("event")
+    )
+    return select(inserted.c.possible_duplicate_of_id).add_cte(first_step, event)
 
 
 class ReportRepository:
@@ -128,18 +143,25 @@ class ReportRepository:
         self,
         report: dict[str, Any],
         first_step: dict[str, Any],
+        event: dict[str, Any],
         *,
         guard: IntakeGuard,
         link: DuplicateLink,
+        standalone: AsyncEngine | None = None,
     ) -> SubmittedReport | None:
-        """Write a new report, its first history entry and its duplicate link in one
-        statement (one round trip), only while `guard` holds; None, with nothing written,
-        when the category or the district copy changed since the caller read them.
+        """Write a new report, its first history entry, its duplicate link and its event's
+        outbox row in one statement (one round trip), only while `guard` holds; None, with
+        nothing written, when the category or the district copy changed since the caller
+        read them.
 
         `report` holds every column of `reports` but `possible_duplicate_of_id` (which
-        this computes), `first_step` every column of `report_status_changes`, by key: plain
-        values, not ORM instances, which intake never needs (building the two cost about
-        80 µs per report)."""
+        this computes), `first_step` every column of `report_status_changes`, `event` the
+        outbox row `Outbox.prepare` gives, by key: plain values, not ORM instances,
+        which intake never needs (building the two cost about 80 µs per report).
+
+        Given `standalone` (the session's engine, when its transaction holds nothing
+        else), the statement runs on an autocommit connection of its own: one statement
+        is atomic by itself, and the BEGIN and COMMIT round trips are saved."""
         statement = _submission(
             place_of(
                 latitude=report["latitude"],
@@ -152,6 +174,7 @@ class ReportRepository:
         parameters |= {
             f"step_{column.key}": first_step[column.key] for column in _FIRST_STEP_COLUMNS
         }
+        parameters |= {f"event_{key}": event[key] for key in _EVENT_COLUMNS}
         parameters |= candidate_parameters(
             latitude=report["latitude"], radius_m=link.radius_m, since=link.since
         )
@@ -161,8 +184,13 @@ class ReportRepository:
         # On the session's connection, not `session.execute`: the statement returns no
         # entity, and the ORM's execution and result layers cost more CPU than the rest
         # of the call (README, "Intake: what each report costs").
-        connection = await self.session.connection()
-        row = (await connection.execute(statement, parameters)).first()
+        if standalone is None:
+            connection = await self.session.connection()
+            row = (await connection.execute(statement, parameters)).first()
+        else:
+            async with standalone.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                row = (await autocommit.execute(statement, parameters)).first()
         if row is None:
             return None
         return SubmittedReport(

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from usm_reports.audit.service import record_reads, record_sensitive_reads, reveals_sensitive
 from usm_reports.categories.attributes import check_attributes
@@ -64,19 +64,25 @@ async def submit_report(
     channel: Channel = "api",
     attributes_as_text: bool = False,
     require_answers: bool = True,
+    standalone: AsyncEngine | None = None,
 ) -> tuple[SubmittedReport, str]:
     """Record a report in its district, link it to an earlier report it may duplicate,
     and announce it (`report.submitted`); returns the report and its tracking code, which
     exists nowhere else afterwards.
 
     `require_answers=False` lets required attributes go unanswered, for channels that
-    cannot ask (SMS); moderators complete them."""
+    cannot ask (SMS); moderators complete them. `standalone`, the session's engine, says
+    the session's transaction holds nothing else: the write, one statement, may then
+    commit by itself, without the BEGIN and COMMIT round trips."""
     tracking_code = secrets.token_urlsafe(TRACKING_CODE_BYTES)
     report_id = uuid.uuid4()
     contact = report_in.contact.model_dump(exclude_none=True) if report_in.contact else {}
     # Sealed before it reaches the database; opened only for `reports:contacts:read`.
     contact_sealed = vault.seal(report_id, contact) if contact else None
     located = report_in.latitude is not None and report_in.longitude is not None
+    if not intake.holds(report_in.city, report_in.category_code, located=located):
+        # The cache misses are read through the session: its transaction is not empty.
+        standalone = None
     # Cached category and districts first; if either changed meanwhile, nothing is
     # written and they are read again, locked, so the second attempt holds.
     for attempt in range(INTAKE_ATTEMPTS):
@@ -132,6 +138,21 @@ async def submit_report(
             "updated_at": now,
             "version": 1,
         }
+        # Never the description, contact or coordinates: events travel beyond this service.
+        _, event_row = outbox.prepare(
+            "report.submitted",
+            subject=str(report_id),
+            city=report_in.city,
+            data={
+                "report_id": str(report_id),
+                "city": report_in.city,
+                "category_code": report_in.category_code,
+                "sensitivity": category.sensitivity,
+                "district_code": district_code,
+                "period": now.strftime("%Y-%m"),
+                "submitted_at": now.isoformat(),
+            },
+        )
         written = await ReportRepository(session).insert_submitted(
             report,
             {
@@ -144,6 +165,8 @@ async def submit_report(
                 "public_note": None,
                 "merged_into_id": None,
             },
+            # The event's outbox row, written by the same statement.
+            event_row,
             guard=IntakeGuard(
                 category_version=category.version,
                 districts_version=districts_version,
@@ -152,6 +175,8 @@ async def submit_report(
             link=DuplicateLink(
                 radius_m=intake.duplicate_radius_m, since=now - intake.duplicate_window
             ),
+            # The locked reads of the second attempt hold until the session's COMMIT.
+            standalone=None if fresh else standalone,
         )
         if written is not None:
             break
@@ -159,23 +184,7 @@ async def submit_report(
         # Only when the city's copy was first created during both attempts (nothing to
         # lock yet): vanishingly rare, and safe to send again.
         raise Conflict("The category or the city's districts changed meanwhile; send it again.")
-    submitted_at = now.astimezone(UTC)
-    # Never the description, contact or coordinates: events travel beyond this service.
-    await outbox.record(
-        session,
-        "report.submitted",
-        subject=str(written.id),
-        city=written.city,
-        data={
-            "report_id": str(written.id),
-            "city": written.city,
-            "category_code": written.category_code,
-            "sensitivity": written.sensitivity,
-            "district_code": written.district_code,
-            "period": submitted_at.strftime("%Y-%m"),
-            "submitted_at": submitted_at.isoformat(),
-        },
-    )
+    outbox.written(session)
     return written, tracking_code
 
 
