@@ -31,10 +31,11 @@ async def test_a_killed_service_gives_503_and_a_keyed_retry_makes_one_report(
 ) -> None:
     headers = {**city.resident, "Idempotency-Key": str(uuid.uuid4())}
     body = city.report(1)
-    # Hold the outbox so the intake stops inside its transaction, after the report row is
-    # written and before the commit: a deterministic "mid-request".
+    # Hold the outbox so the intake stops inside its transaction (a keyed request writes in
+    # the session's, with its key), in the statement that writes the report and its event,
+    # before the commit: a deterministic "mid-request".
     blocker = await connect(fault_stack, "reports")
-    # A second connection: one inside a transaction sees a frozen pg_stat_activity.
+    # A second connection to look from, outside the blocker's transaction.
     observer = await connect(fault_stack, "reports")
     try:
         transaction = blocker.transaction()
@@ -43,9 +44,11 @@ async def test_a_killed_service_gives_503_and_a_keyed_retry_makes_one_report(
         submitted = asyncio.create_task(gateway.post("/api/v1/reports", json=body, headers=headers))
 
         async def intake_blocked() -> bool:
+            # A lock asked for on the outbox and not granted (the statement's text may be
+            # cut short in pg_stat_activity: the intake statement is long).
             waiting = await observer.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = 'usm_reports'"
-                " AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO outbox%'"
+                "SELECT count(*) FROM pg_locks JOIN pg_class ON pg_class.oid = pg_locks.relation"
+                " WHERE pg_class.relname = 'outbox' AND NOT pg_locks.granted"
             )
             return bool(waiting)
 
