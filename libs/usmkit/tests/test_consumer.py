@@ -46,6 +46,16 @@ class RunRecorder:
         self.runs.append([event.subject for event in events])
 
 
+def dead_letter_reader(broker: EmbeddedBroker, prefix: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        prefix + DEAD_LETTER_TOPIC,
+        bootstrap_servers=broker.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+
+
 def runner_for(
     kit: KitDatabase, broker: EmbeddedBroker, prefix: str, handler: Recorder | Together
 ) -> tuple[ConsumerRunner, ProducerHolder]:
@@ -137,13 +147,7 @@ async def test_poison_events_go_to_the_dead_letter_topic_and_the_consumer_carrie
         await source.stop()
         await producer.close()
 
-    dead = AIOKafkaConsumer(
-        usm_topic_prefix + DEAD_LETTER_TOPIC,
-        bootstrap_servers=usm_broker.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-    )
+    dead = dead_letter_reader(usm_broker, usm_topic_prefix)
     await dead.start()
     letters: list[dict[str, str]] = []
     try:
@@ -222,13 +226,7 @@ async def test_a_run_that_fails_together_is_handled_one_event_at_a_time(
     finally:
         await producer.close()
     assert handler.runs == [["durban"], ["juarez"], ["cape-town"]]
-    dead = AIOKafkaConsumer(
-        usm_topic_prefix + DEAD_LETTER_TOPIC,
-        bootstrap_servers=usm_broker.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-    )
+    dead = dead_letter_reader(usm_broker, usm_topic_prefix)
     await dead.start()
     try:
         ends = await dead.end_offsets(

@@ -39,6 +39,16 @@ def settings_for(bootstrap: str, prefix: str) -> KitSettings:
     )
 
 
+def relay_for(kit: KitDatabase, producer: ProducerHolder, *, poll_interval_s: float) -> OutboxRelay:
+    return OutboxRelay(
+        service="network",
+        database=kit.database,
+        tables=kit.tables,
+        producer=producer,
+        poll_interval_s=poll_interval_s,
+    )
+
+
 async def record(kit: KitDatabase, outbox: Outbox, city: str) -> uuid.UUID:
     async with kit.database.transaction() as session:
         event = await outbox.record(
@@ -103,13 +113,7 @@ async def test_relay_publishes_committed_events_in_order_per_city(
     )
     ids = [await record(usm_kit_database, outbox, CITIES[index % 2]) for index in range(10)]
     producer = ProducerHolder(settings, client_id="test")
-    relay = OutboxRelay(
-        service="network",
-        database=usm_kit_database.database,
-        tables=usm_kit_database.tables,
-        producer=producer,
-        poll_interval_s=0.05,
-    )
+    relay = relay_for(usm_kit_database, producer, poll_interval_s=0.05)
     try:
         # Another replica's relay in the middle of a batch: this one reads nothing meanwhile.
         async with usm_kit_database.database.transaction() as other:
@@ -149,13 +153,7 @@ async def test_rolled_back_transaction_publishes_nothing(
     producer = ProducerHolder(
         settings_for(usm_broker.bootstrap_servers, usm_topic_prefix), client_id="test"
     )
-    relay = OutboxRelay(
-        service="network",
-        database=usm_kit_database.database,
-        tables=usm_kit_database.tables,
-        producer=producer,
-        poll_interval_s=0.05,
-    )
+    relay = relay_for(usm_kit_database, producer, poll_interval_s=0.05)
     try:
         assert await relay.publish_pending() == 0
     finally:
@@ -169,13 +167,7 @@ async def test_outbox_survives_the_broker_stopping_mid_stream(
     settings = settings_for(own_broker.bootstrap_servers, "")
     outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry())
     producer = ProducerHolder(settings, client_id="test")
-    relay = OutboxRelay(
-        service="network",
-        database=usm_kit_database.database,
-        tables=usm_kit_database.tables,
-        producer=producer,
-        poll_interval_s=0.05,
-    )
+    relay = relay_for(usm_kit_database, producer, poll_interval_s=0.05)
     stopping = asyncio.Event()
     relay_task = asyncio.create_task(relay.run(stopping))
     try:
@@ -253,13 +245,7 @@ async def test_a_paused_relay_publishes_when_woken(
         settings_for(usm_broker.bootstrap_servers, usm_topic_prefix), client_id="test"
     )
     # A poll interval no test waits out: only a wake gets these events out in time.
-    relay = OutboxRelay(
-        service="network",
-        database=usm_kit_database.database,
-        tables=usm_kit_database.tables,
-        producer=producer,
-        poll_interval_s=600,
-    )
+    relay = relay_for(usm_kit_database, producer, poll_interval_s=600)
     stopping = asyncio.Event()
     relay_task = asyncio.create_task(relay.run(stopping))
     try:
