@@ -68,9 +68,9 @@ async def test_bulk_values_are_stored_replaced_and_announced(districts: ServiceH
             )
         ).all()
     assert len(envelopes) == 2
-    first, replaced = (CloudEvent.model_validate(envelope) for envelope in envelopes)
-    districts.runtime.registry.validate(first)
-    data = dict(first.data)
+    announced, replaced = (CloudEvent.model_validate(envelope) for envelope in envelopes)
+    districts.runtime.registry.validate(announced)
+    data = dict(announced.data)
     # The transaction that wrote the values: the recompute it asks for is skipped once
     # one has seen them (recompute_marks).
     assert int(data.pop("written_in")) < int(replaced.data["written_in"])
@@ -178,6 +178,15 @@ async def test_values_need_the_scope_and_the_city(districts: ServiceHarness) -> 
         assert response.status_code == 403
 
 
+async def rows_per_value(harness: ServiceHarness) -> dict[float, int]:
+    """How many stored values hold each value."""
+    async with harness.runtime.database.sessions() as session:
+        counts = (
+            await session.execute(select(DataValue.value, func.count()).group_by(DataValue.value))
+        ).all()
+    return {float(value): count for value, count in counts}
+
+
 def daily_rows(days: range, **fields: Any) -> list[dict[str, Any]]:
     """One row per day from 2000-01-01 on (28 days a month): a load large enough for COPY."""
     return [
@@ -209,15 +218,7 @@ async def test_a_large_load_is_all_or_nothing_and_replaces_what_it_overlaps(
         again = await client.post(VALUES, json={"rows": overlapping})
         assert again.status_code == 200, again.text
         assert again.json()["stored"] == COPY_THRESHOLD
-    async with districts.runtime.database.sessions() as session:
-        counts = dict(
-            (
-                await session.execute(
-                    select(DataValue.value, func.count()).group_by(DataValue.value)
-                )
-            ).all()
-        )
-    assert {float(value): count for value, count in counts.items()} == {
+    assert await rows_per_value(districts) == {
         1.0: COPY_THRESHOLD // 2,
         2.0: COPY_THRESHOLD,
     }
@@ -345,15 +346,7 @@ async def test_a_load_stored_part_by_part_is_judged_whole(districts: ServiceHarn
         mixed = await client.post(VALUES, json={"rows": unusual})
         assert mixed.status_code == 200, mixed.text
         assert mixed.json()["stored"] == PART_ROWS + 1
-    async with districts.runtime.database.sessions() as session:
-        counts = dict(
-            (
-                await session.execute(
-                    select(DataValue.value, func.count()).group_by(DataValue.value)
-                )
-            ).all()
-        )
-    assert {float(value): count for value, count in counts.items()} == {
+    assert await rows_per_value(districts) == {
         4.0: 2 * PART_ROWS + 1,  # the first part of `load`, and `unusual`
         2.0: 2 * PART_ROWS,
     }
