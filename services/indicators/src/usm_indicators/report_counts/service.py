@@ -62,7 +62,6 @@ async def record_report_events(
     repository = ReportCountRepository(session)
     reports = await repository.counted_reports({report_id: city for report_id, city, _ in events})
     counted_before = {report_id: report.counts for report_id, report in reports.items()}
-    cells_before = {report_id: _cell_key(report) for report_id, report in reports.items()}
     for report_id, _, change in events:
         _apply(reports[report_id], change)
     await session.flush()
@@ -70,7 +69,8 @@ async def record_report_events(
     for report_id, report in reports.items():
         if report.counts == counted_before[report_id]:
             continue
-        cell = _cell_key(report) if report.counts else cells_before[report_id]
+        # Its cell now: a report that counted before kept the one it counted in.
+        cell = _cell_key(report)
         assert cell is not None
         moves[cell] = moves.get(cell, 0) + (1 if report.counts else -1)
     await repository.adjust(moves)
