@@ -39,6 +39,12 @@ def settings_for(bootstrap: str, prefix: str) -> KitSettings:
     )
 
 
+def outbox_for(kit: KitDatabase, *, prefix: str = "") -> Outbox:
+    return Outbox(
+        service="network", tables=kit.tables, registry=SchemaRegistry(), topic_prefix=prefix
+    )
+
+
 def relay_for(kit: KitDatabase, producer: ProducerHolder, *, poll_interval_s: float) -> OutboxRelay:
     return OutboxRelay(
         service="network",
@@ -105,12 +111,7 @@ async def test_relay_publishes_committed_events_in_order_per_city(
     usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
 ) -> None:
     settings = settings_for(usm_broker.bootstrap_servers, usm_topic_prefix)
-    outbox = Outbox(
-        service="network",
-        tables=usm_kit_database.tables,
-        registry=SchemaRegistry(),
-        topic_prefix=usm_topic_prefix,
-    )
+    outbox = outbox_for(usm_kit_database, prefix=usm_topic_prefix)
     ids = [await record(usm_kit_database, outbox, CITIES[index % 2]) for index in range(10)]
     producer = ProducerHolder(settings, client_id="test")
     relay = relay_for(usm_kit_database, producer, poll_interval_s=0.05)
@@ -134,12 +135,7 @@ async def test_relay_publishes_committed_events_in_order_per_city(
 async def test_rolled_back_transaction_publishes_nothing(
     usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
 ) -> None:
-    outbox = Outbox(
-        service="network",
-        tables=usm_kit_database.tables,
-        registry=SchemaRegistry(),
-        topic_prefix=usm_topic_prefix,
-    )
+    outbox = outbox_for(usm_kit_database, prefix=usm_topic_prefix)
     with pytest.raises(RuntimeError, match="change refused"):
         async with usm_kit_database.database.transaction() as session:
             await outbox.record(
@@ -165,7 +161,7 @@ async def test_outbox_survives_the_broker_stopping_mid_stream(
     usm_kit_database: KitDatabase, own_broker: EmbeddedBroker
 ) -> None:
     settings = settings_for(own_broker.bootstrap_servers, "")
-    outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry())
+    outbox = outbox_for(usm_kit_database)
     producer = ProducerHolder(settings, client_id="test")
     relay = relay_for(usm_kit_database, producer, poll_interval_s=0.05)
     stopping = asyncio.Event()
@@ -195,7 +191,7 @@ async def _drained(relay: OutboxRelay) -> bool:
 
 
 async def test_backlog_counts_unpublished_rows(usm_kit_database: KitDatabase) -> None:
-    outbox = Outbox(service="network", tables=usm_kit_database.tables, registry=SchemaRegistry())
+    outbox = outbox_for(usm_kit_database)
     await record(usm_kit_database, outbox, "durban")
     async with usm_kit_database.database.sessions() as session:
         total = await session.scalar(
@@ -235,12 +231,7 @@ async def test_a_discarded_producer_delivers_nothing_when_the_broker_returns(
 async def test_a_paused_relay_publishes_when_woken(
     usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
 ) -> None:
-    outbox = Outbox(
-        service="network",
-        tables=usm_kit_database.tables,
-        registry=SchemaRegistry(),
-        topic_prefix=usm_topic_prefix,
-    )
+    outbox = outbox_for(usm_kit_database, prefix=usm_topic_prefix)
     producer = ProducerHolder(
         settings_for(usm_broker.bootstrap_servers, usm_topic_prefix), client_id="test"
     )
