@@ -1,13 +1,83 @@
+import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import Row, delete, func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    delete,
+    false,
+    func,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import ExecutableReturnsRows
+from sqlalchemy.types import TypeEngine
 
 from usm_indicators.models import CountedReport, ReportCount
 from usm_indicators.models.report_count import UNASSIGNED_DISTRICT
 from usmkit.pagination import PageParams
+
+
+def _rows(**columns: TypeEngine[Any]) -> Select[Any]:
+    """`SELECT unnest(:a) AS a, unnest(:b) AS b, ...`: one row per position of equally long
+    array parameters. A run of any size is then one statement, built and compiled once; a
+    multi-row VALUES list is a new statement, compiled again, for every size."""
+    return select(
+        *(
+            func.unnest(bindparam(name, type_=ARRAY(type_))).label(name)
+            for name, type_ in columns.items()
+        )
+    )
+
+
+# Core statements on the tables: the ORM would read the array parameters as rows to insert.
+_COUNTED_REPORTS = cast(Table, CountedReport.__table__)
+_REPORT_COUNTS = cast(Table, ReportCount.__table__)
+
+
+@functools.cache
+def _lock_reports() -> ExecutableReturnsRows:
+    rows = _rows(report_id=Uuid(), city=String()).subquery()
+    statement = insert(_COUNTED_REPORTS).from_select(
+        ["report_id", "city", "submitted", "merged"],
+        select(rows.c.report_id, rows.c.city, false(), false()).order_by(rows.c.report_id),
+    )
+    locked = statement.on_conflict_do_update(
+        index_elements=[_COUNTED_REPORTS.c.report_id], set_={"city": _COUNTED_REPORTS.c.city}
+    ).returning(*_COUNTED_REPORTS.c)
+    return select(CountedReport).from_statement(locked)
+
+
+@functools.cache
+def _add_to_cells() -> Insert:
+    rows = _rows(
+        city=String(),
+        district_code=String(),
+        category_code=String(),
+        period=String(),
+        count=Integer(),
+    )
+    statement = insert(_REPORT_COUNTS).from_select(
+        ["city", "district_code", "category_code", "period", "count"], rows
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[
+            _REPORT_COUNTS.c.city,
+            _REPORT_COUNTS.c.district_code,
+            _REPORT_COUNTS.c.category_code,
+            _REPORT_COUNTS.c.period,
+        ],
+        set_={"count": _REPORT_COUNTS.c.count + statement.excluded.count},
+    )
 
 
 class ReportCountRepository:
@@ -23,19 +93,13 @@ class ReportCountRepository:
         One statement: an insert that finds a row updates it to itself, which locks it. Rows
         are locked in id order, so two transactions over some of the same reports never wait
         on each other in a circle."""
-        statement = insert(CountedReport).values(
-            [
-                {"report_id": report_id, "city": city, "submitted": False, "merged": False}
-                for report_id, city in sorted(reports.items())
-            ]
-        )
+        ordered = sorted(reports.items())
         found = await self.session.scalars(
-            statement.on_conflict_do_update(
-                index_elements=[CountedReport.report_id],
-                set_={"city": CountedReport.city},
-            )
-            .returning(CountedReport)
-            .execution_options(populate_existing=True)
+            _lock_reports().execution_options(populate_existing=True),
+            {
+                "report_id": [report_id for report_id, _ in ordered],
+                "city": [city for _, city in ordered],
+            },
         )
         return {report.report_id: report for report in found}
 
@@ -45,28 +109,15 @@ class ReportCountRepository:
         moved = {cell: delta for cell, delta in moves.items() if delta}
         if not moved:
             return
-        statement = insert(ReportCount).values(
-            [
-                {
-                    "city": city,
-                    "district_code": district_code,
-                    "category_code": category_code,
-                    "period": period,
-                    "count": delta,
-                }
-                for (city, district_code, category_code, period), delta in sorted(moved.items())
-            ]
-        )
+        # In cell order, so that concurrent runs lock shared cells in the same order.
+        cells = sorted(moved.items())
         await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[
-                    ReportCount.city,
-                    ReportCount.district_code,
-                    ReportCount.category_code,
-                    ReportCount.period,
-                ],
-                set_={"count": ReportCount.count + statement.excluded.count},
-            )
+            _add_to_cells(),
+            {
+                name: [cell[index] for cell, _ in cells]
+                for index, name in enumerate(("city", "district_code", "category_code", "period"))
+            }
+            | {"count": [delta for _, delta in cells]},
         )
         emptied = [cell for cell, delta in moved.items() if delta < 0]
         if not emptied:
