@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import MetaData, text
+from sqlalchemy import CursorResult, MetaData, text
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 # Failures of the platform (database or network away), not of the request or the event: they
 # answer 503 to clients and make consumers retry instead of dead-lettering.
@@ -62,6 +68,49 @@ def is_data_exception(exc: BaseException) -> bool:
     """SQLSTATE class 22 ("data exception": a NUL character, a number out of range, ...):
     the input's fault, whatever validation let it through."""
     return sqlstate_of(exc).startswith("22") and not is_transient(exc)
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A statement compiled once into the driver's SQL, with its parameters' order and type
+    processing, run by `Connection.exec_driver_sql`.
+
+    SQLAlchemy's usual execution looks the statement up in its compiled cache and processes
+    each named parameter on every call: for a one-row write with fifty parameters that cost
+    more CPU than the driver's own work (reports intake, in one process: 0.75-0.83 ms per
+    statement, 0.45-0.60 ms this way). Errors, disconnects and transactions are handled
+    as for any other statement."""
+
+    sql: str
+    # (name, processor) in the driver's argument order; None: the value goes as it is.
+    order: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    # Values the statement itself holds (literals SQLAlchemy made parameters).
+    held: Mapping[str, Any]
+
+    @classmethod
+    def compile(cls, statement: ClauseElement, dialect: Dialect) -> DriverStatement:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        if compiled.positiontup is None or any(bind.expanding for bind in compiled.binds.values()):
+            raise ValueError("only positional statements without expanding parameters")
+        return cls(
+            sql=str(compiled),
+            order=tuple(
+                (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                for name in compiled.positiontup
+            ),
+            held={name: bind.value for name, bind in compiled.binds.items() if not bind.required},
+        )
+
+    async def execute(
+        self, connection: AsyncConnection, parameters: Mapping[str, Any]
+    ) -> CursorResult[Any]:
+        """Run on `connection` with these parameters, by name."""
+        values = {**self.held, **parameters}
+        arguments = tuple(
+            values[name] if process is None else process(values[name])
+            for name, process in self.order
+        )
+        return await connection.exec_driver_sql(self.sql, arguments)
 
 
 NAMING_CONVENTION = {

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, insert, select, tuple_
+from sqlalchemy import ColumnElement, bindparam, exists, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from usm_reports.duplicates.repository import (
@@ -17,6 +18,7 @@ from usm_reports.duplicates.repository import (
 )
 from usm_reports.models import Category, DistrictCopy, Report, ReportStatusChange, kit_tables
 from usm_reports.reports.filters import ReportFilter
+from usmkit.db import DriverStatement
 from usmkit.pagination import PageParams
 from usmkit.problems import BadRequest
 
@@ -74,9 +76,10 @@ _EVENT_COLUMNS = ("event_id", "topic", "message_key", "event_type", "envelope")
 
 
 @functools.cache
-def _submission(place: Place, located: bool) -> Select[tuple[uuid.UUID | None]]:
-    """The statement of `ReportRepository.insert_submitted`, built once per shape with
-    bind parameters: building a statement costs more CPU than running it."""
+def _submission(place: Place, located: bool, dialect: Dialect) -> DriverStatement:
+    """The statement of `ReportRepository.insert_submitted`, built and compiled once per
+    shape with bind parameters: building a statement costs more CPU than running it, and
+    so does SQLAlchemy's usual execution of one this large (`DriverStatement`)."""
     conditions: list[ColumnElement[bool]] = [
         exists().where(
             Category.city == bindparam("city", type_=Category.city.type),
@@ -132,7 +135,9 @@ def _submission(place: Place, located: bool) -> Select[tuple[uuid.UUID | None]]:
         )
         .cte("event")
     )
-    return select(inserted.c.possible_duplicate_of_id).add_cte(first_step, event)
+    return DriverStatement.compile(
+        select(inserted.c.possible_duplicate_of_id).add_cte(first_step, event), dialect
+    )
 
 
 class ReportRepository:
@@ -162,13 +167,10 @@ class ReportRepository:
         Given `standalone` (the session's engine, when its transaction holds nothing
         else), the statement runs on an autocommit connection of its own: one statement
         is atomic by itself, and the BEGIN and COMMIT round trips are saved."""
-        statement = _submission(
-            place_of(
-                latitude=report["latitude"],
-                longitude=report["longitude"],
-                address_string=report["address_string"],
-            ),
-            guard.located,
+        place = place_of(
+            latitude=report["latitude"],
+            longitude=report["longitude"],
+            address_string=report["address_string"],
         )
         parameters = {column.key: report[column.key] for column in _SUBMITTED_COLUMNS}
         parameters |= {
@@ -186,11 +188,13 @@ class ReportRepository:
         # of the call (README, "Intake: what each report costs").
         if standalone is None:
             connection = await self.session.connection()
-            row = (await connection.execute(statement, parameters)).first()
+            statement = _submission(place, guard.located, connection.dialect)
+            row = (await statement.execute(connection, parameters)).first()
         else:
             async with standalone.connect() as connection:
                 autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                row = (await autocommit.execute(statement, parameters)).first()
+                statement = _submission(place, guard.located, connection.dialect)
+                row = (await statement.execute(autocommit, parameters)).first()
         if row is None:
             return None
         return SubmittedReport(
