@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import statistics
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -125,7 +126,21 @@ async def _worker(load: Load) -> tuple[int, int, list[float]]:
     return len(latencies), errors, latencies
 
 
+# Set in each worker process by the pool's initializer.
+_all_ready: threading.Barrier | None = None
+
+
+def _ready_together(barrier: threading.Barrier) -> None:
+    global _all_ready
+    _all_ready = barrier
+
+
 def _run(load: Load) -> tuple[int, int, list[float]]:
+    # A spawned worker first imports the program that started it: seconds of CPU (3 s each
+    # for the intake benchmark). Without waiting for every worker, the first ones loaded the
+    # stack while the last still competed with it for the CPU, and the measured rate fell.
+    assert _all_ready is not None
+    _all_ready.wait()
     return asyncio.run(_worker(load))
 
 
@@ -143,9 +158,13 @@ def run_requests(
     `seconds`: as fast as they can, or `rate` requests per second in all."""
     interval_s = processes * concurrency / rate if rate else None
     load = Load(url, request, ok_status, concurrency, seconds, interval_s)
-    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(
+        processes, initializer=_ready_together, initargs=(context.Barrier(processes),)
+    ) as pool:
         started = time.perf_counter()
-        parts = pool.map(_run, [load] * processes)
+        # One task each: a worker waiting at the barrier takes no second one.
+        parts = pool.map(_run, [load] * processes, chunksize=1)
         elapsed = time.perf_counter() - started
     latencies = [latency for _, _, values in parts for latency in values]
     return LoadResult(
