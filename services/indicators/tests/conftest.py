@@ -1,11 +1,9 @@
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import select
 
 from usmdev.events import city_registered
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
-from usmkit.events.cloudevents import CloudEvent
 
 
 @pytest.fixture
@@ -27,29 +25,3 @@ async def districts(indicators: ServiceHarness) -> ServiceHarness:
             )
             assert response.status_code == 201, response.text
     return indicators
-
-
-Recorded = Callable[[ServiceHarness, str], Awaitable[list[CloudEvent]]]
-
-
-async def _recorded(harness: ServiceHarness, name: str) -> list[CloudEvent]:
-    outbox = harness.runtime.tables.outbox
-    async with harness.runtime.database.sessions() as session:
-        envelopes = (
-            await session.scalars(
-                select(outbox.c.envelope)
-                .where(outbox.c.event_type == f"org.usm.indicators.{name}.v1")
-                .order_by(outbox.c.id)
-            )
-        ).all()
-    events = [CloudEvent.model_validate(envelope) for envelope in envelopes]
-    for event in events:
-        harness.runtime.registry.validate(event)
-    return events
-
-
-@pytest.fixture
-def recorded() -> Recorded:
-    """`await recorded(harness, "alert.raised")`: the events of this type the service wrote
-    to its outbox, in order, each checked against its schema."""
-    return _recorded

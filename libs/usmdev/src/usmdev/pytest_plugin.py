@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from usmdev.broker import EmbeddedBroker
 from usmdev.catalog import DATABASE_SPECS, ServiceSpec
@@ -25,7 +26,7 @@ from usmdev.postgres import EmbeddedPostgres
 from usmdev.stack import free_port, migrate
 from usmkit.auth import Principal, mint_internal_token, scopes_for
 from usmkit.db import Database, new_metadata
-from usmkit.events.cloudevents import CloudEvent
+from usmkit.events.cloudevents import CloudEvent, event_type
 from usmkit.events.topics import ALL_TOPICS
 from usmkit.runtime import ServiceRuntime
 from usmkit.tables import KitTables, define_kit_tables
@@ -156,6 +157,21 @@ class ServiceHarness:
         partition; returns those not seen before."""
         assert self.runtime.consumer is not None, f"{self.runtime.service_name} consumes nothing"
         return await self.runtime.consumer.handle_all(events)
+
+    async def recorded(self, name: str) -> list[CloudEvent]:
+        """The service's events named `name` (`report.submitted`) in its outbox, oldest
+        first, each checked against its schema."""
+        outbox = self.runtime.tables.outbox
+        async with self.runtime.database.sessions() as session:
+            envelopes = await session.scalars(
+                select(outbox.c.envelope)
+                .where(outbox.c.event_type == event_type(self.runtime.service_name, name))
+                .order_by(outbox.c.id)
+            )
+            events = [CloudEvent.model_validate(envelope) for envelope in envelopes]
+        for event in events:
+            self.runtime.registry.validate(event)
+        return events
 
     def client(self, who: Principal | None = None) -> httpx.AsyncClient:
         """A client calling as `who` (anonymous by default), as the gateway would."""

@@ -34,14 +34,7 @@ async def items_by_title(client: httpx.AsyncClient, plan_id: str) -> dict[str, d
 
 
 async def published(appraisals: ServiceHarness) -> list[dict[str, Any]]:
-    outbox = appraisals.runtime.tables.outbox
-    async with appraisals.runtime.database.sessions() as session:
-        rows = (await session.execute(outbox.select().order_by(outbox.c.id))).all()
-    return [
-        dict(row.envelope)["data"]
-        for row in rows
-        if dict(row.envelope)["type"] == "org.usm.appraisals.plan.published.v1"
-    ]
+    return [event.data for event in await appraisals.recorded("plan.published")]
 
 
 async def test_an_active_plan_changes_only_through_a_new_version(

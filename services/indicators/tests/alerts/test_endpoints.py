@@ -1,11 +1,9 @@
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from usmdev.events import values_updated
 from usmdev.pytest_plugin import ServiceHarness, principal
-from usmkit.events.cloudevents import CloudEvent
 
 ADMIN = principal(["city_admin"], ["durban"])
 ANALYST = principal(["city_analyst"], ["durban"])
@@ -65,7 +63,6 @@ async def _alerts(harness: ServiceHarness, **params: Any) -> list[dict[str, Any]
 
 async def test_a_threshold_fires_once_per_district_and_period_and_never_on_a_small_cell(
     durban_data: ServiceHarness,
-    recorded: Callable[[ServiceHarness, str], Awaitable[list[CloudEvent]]],
 ) -> None:
     # Above 5 per 100,000 in a month: Central (rate 10) fires; North (rate 1, withheld:
     # its numerator 2 is a small cell) must not, even if its value would pass the rule.
@@ -84,7 +81,7 @@ async def test_a_threshold_fires_once_per_district_and_period_and_never_on_a_sma
     assert central["status"] == "open"
     assert central["message"] == ("SDG_16_1_1 is 10, above the threshold 5 (DBN-CENTRAL, 2025-01).")
 
-    events = await recorded(durban_data, "alert.raised")
+    events = await durban_data.recorded("alert.raised")
     # Each once. Central above 5 in 2025-01, its quarter (30 / 100,000) and year (70). The
     # city below in 2025-01, above in 2025-Q1 (36 / 300,000 x 100,000 = 12) and 2025 (26.7).
     # North below in 2025-Q1 (6 / 200,000 x 100,000 = 3), public since 6 is not a small

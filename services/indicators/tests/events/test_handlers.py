@@ -1,3 +1,5 @@
+from typing import Any
+
 from sqlalchemy import select
 
 from usm_indicators.models import ReportCount, city_directory
@@ -114,15 +116,8 @@ async def test_a_merged_duplicate_stops_counting_exactly_once(
     assert await _counts(indicators) == [(*CENTRAL_NOVEMBER, 1)]
 
 
-async def _announced(harness: ServiceHarness) -> list[dict[str, object]]:
-    outbox = harness.runtime.tables.outbox
-    async with harness.runtime.database.sessions() as session:
-        envelopes = await session.scalars(
-            select(outbox.c.envelope)
-            .where(outbox.c.event_type == "org.usm.indicators.values.updated.v1")
-            .order_by(outbox.c.id)
-        )
-        return [envelope["data"] for envelope in envelopes]
+async def _announced(harness: ServiceHarness) -> list[dict[str, Any]]:
+    return [event.data for event in await harness.recorded("values.updated")]
 
 
 async def test_a_run_of_report_events_is_counted_in_order_and_announced_once_per_city(

@@ -1,4 +1,3 @@
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -8,10 +7,8 @@ from usm_indicators.recompute.__main__ import run
 from usm_indicators.recompute.repository import RecomputeMarkRepository
 from usmdev.events import values_updated
 from usmdev.pytest_plugin import ServiceHarness, principal
-from usmkit.events.cloudevents import CloudEvent
 
 ANALYST = principal(["city_analyst"], ["durban"])
-Recorded = Callable[[ServiceHarness, str], Awaitable[list[CloudEvent]]]
 
 
 def value(element: str, district: str, period: str, amount: float) -> dict[str, Any]:
@@ -36,10 +33,10 @@ async def durban_data(districts: ServiceHarness) -> ServiceHarness:
 
 
 async def test_one_aggregates_event_per_period_exactly_as_the_public_api_shows(
-    durban_data: ServiceHarness, recorded: Recorded
+    durban_data: ServiceHarness,
 ) -> None:
     assert await durban_data.deliver(values_updated(periods=["2025-01"]))
-    events = await recorded(durban_data, "aggregates.published")
+    events = await durban_data.recorded("aggregates.published")
     # One per period the new values touch: the month, its quarter and its year.
     assert [event.data["period"] for event in events] == ["2025-01", "2025-Q1", "2025"]
     month = events[0].data
@@ -77,7 +74,7 @@ async def test_one_aggregates_event_per_period_exactly_as_the_public_api_shows(
 
 
 async def test_the_recompute_command_covers_every_period_with_data(
-    durban_data: ServiceHarness, recorded: Recorded
+    durban_data: ServiceHarness,
 ) -> None:
     settings = durban_data.runtime.settings
     assert isinstance(settings, IndicatorsSettings)
@@ -97,21 +94,21 @@ async def test_the_recompute_command_covers_every_period_with_data(
     done = await run("durban", [], settings)
     assert done is not None
     assert (done.periods, done.alerts_raised) == (["2025-01", "2025-Q1", "2025"], 3)
-    assert len(await recorded(durban_data, "aggregates.published")) == 3
+    assert len(await durban_data.recorded("aggregates.published")) == 3
     # Run again: the same aggregates are published again, but no alert is raised twice.
     again = await run("durban", ["2025-01"], settings)
     assert again is not None and again.alerts_raised == 0
-    assert len(await recorded(durban_data, "alert.raised")) == 3
+    assert len(await durban_data.recorded("alert.raised")) == 3
     assert await run("nowhere", [], settings) is None
 
 
 async def test_a_recompute_is_skipped_only_when_an_earlier_one_saw_the_values(
-    durban_data: ServiceHarness, recorded: Recorded
+    durban_data: ServiceHarness,
 ) -> None:
     database = durban_data.runtime.database
 
     async def published() -> int:
-        return len(await recorded(durban_data, "aggregates.published"))
+        return len(await durban_data.recorded("aggregates.published"))
 
     async with database.transaction() as session:
         written = await RecomputeMarkRepository(session).current_transaction()
@@ -130,7 +127,7 @@ async def test_a_recompute_is_skipped_only_when_an_earlier_one_saw_the_values(
     # A period no recompute has done yet, in the same year: the month and its quarter are
     # computed; the year was computed after the values were written.
     assert await durban_data.deliver(values_updated(periods=["2025-04"], written_in=written))
-    assert [event.data["period"] for event in await recorded(durban_data, "aggregates.published")][
+    assert [event.data["period"] for event in await durban_data.recorded("aggregates.published")][
         6:
     ] == ["2025-04", "2025-Q2"]
     # An event from before transactions were named always recomputes.

@@ -1,20 +1,17 @@
 """Report counts are the values of CITIZEN_REPORTS: they move USM_REPORTS_PER_10K."""
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from usmdev.events import report_status_changed, report_submitted
 from usmdev.pytest_plugin import ServiceHarness, principal
-from usmkit.events.cloudevents import CloudEvent
 
 ANALYST = principal(["city_analyst"], ["durban"])
 VALUES = "/api/v1/indicators/cities/durban/values"
 REPORTS_RATE = "/api/v1/indicators/cities/durban/indicators/USM_REPORTS_PER_10K/values"
 NOVEMBER = "2026-11"
-Recorded = Callable[[ServiceHarness, str], Awaitable[list[CloudEvent]]]
 
 
 def value(element: str, district: str, period: str, amount: float) -> dict[str, Any]:
@@ -58,7 +55,7 @@ async def _rate(harness: ServiceHarness, district: str | None, *, analyst: bool)
 
 
 async def test_reports_move_the_public_rate_and_small_counts_are_withheld(
-    populated: ServiceHarness, recorded: Recorded
+    populated: ServiceHarness,
 ) -> None:
     # Six reports in Central in November, two of them in a sensitive category.
     normal = await _submit(populated, 4)
@@ -82,7 +79,7 @@ async def test_reports_move_the_public_rate_and_small_counts_are_withheld(
 
     # Every move of the count asks for a recompute, as a bulk load does; delivering the last
     # one publishes the month withheld, exactly as the public API shows it.
-    updates = await recorded(populated, "values.updated")
+    updates = await populated.recorded("values.updated")
     report_updates = [
         event for event in updates if event.data["data_elements"] == ["CITIZEN_REPORTS"]
     ]
@@ -101,10 +98,10 @@ async def test_reports_move_the_public_rate_and_small_counts_are_withheld(
     # The earlier moves were seen by that recompute: delivered late, they cost nothing more.
     for earlier in report_updates[:-1]:
         assert await populated.deliver(earlier)
-    assert len(await recorded(populated, "aggregates.published")) == 3
+    assert len(await populated.recorded("aggregates.published")) == 3
     published = {
         event.data["period"]: event.data
-        for event in await recorded(populated, "aggregates.published")
+        for event in await populated.recorded("aggregates.published")
     }
     assert sorted(published) == ["2026", "2026-11", "2026-Q4"]
     cells = {

@@ -58,17 +58,6 @@ async def move(
     )
 
 
-async def outbox_events(harness: ServiceHarness, event_type: str) -> list[dict[str, Any]]:
-    outbox = harness.runtime.tables.outbox
-    async with harness.runtime.database.sessions() as session:
-        rows = (
-            await session.execute(
-                outbox.select().where(outbox.c.event_type == event_type).order_by(outbox.c.id)
-            )
-        ).all()
-    return [row.envelope for row in rows]
-
-
 async def test_the_full_workflow_with_history_tracking_and_events(
     usm_service: ServiceFactory, seed_city: SeedCity
 ) -> None:
@@ -127,9 +116,9 @@ async def test_the_full_workflow_with_history_tracking_and_events(
             note for _, note in steps if note
         ]
 
-        events = await outbox_events(reports, "org.usm.reports.report.status_changed.v1")
-        assert [event["data"]["to_status"] for event in events] == [s for s, _ in steps]
-        assert events[1]["data"] == {
+        events = await reports.recorded("report.status_changed")
+        assert [event.data["to_status"] for event in events] == [s for s, _ in steps]
+        assert events[1].data == {
             "report_id": report_id,
             "city": "durban",
             "category_code": "streetlight",
@@ -137,10 +126,10 @@ async def test_the_full_workflow_with_history_tracking_and_events(
             "district_code": "DBN-CENTRAL",
             "from_status": "under_review",
             "to_status": "accepted",
-            "changed_at": events[1]["data"]["changed_at"],
+            "changed_at": events[1].data["changed_at"],
             "public_note": "Thank you: a crew is scheduled for this week.",
         }
-        assert all(event["subject"] == report_id for event in events)
+        assert all(event.subject == report_id for event in events)
 
 
 async def test_forbidden_moves_stale_versions_and_missing_if_match(
@@ -212,7 +201,7 @@ async def test_moderation_needs_the_scope_in_the_reports_city(
                 assert history.status_code == (200 if who is ANALYST else 403)
         async with reports.client(principal(["city_analyst"], ["ciudad-juarez"])) as other:
             assert (await other.get(f"/api/v1/reports/{report_id}")).status_code == 403
-        assert await outbox_events(reports, "org.usm.reports.report.status_changed.v1") == []
+        assert await reports.recorded("report.status_changed") == []
 
 
 async def test_the_moderation_queue_filters_by_status(
@@ -277,10 +266,11 @@ async def test_sensitive_status_changes_carry_no_note_or_text(
         # The moderator's reading of the note was audited; the analyst's saw nothing.
         assert ("moderator-thandi", "report.history") in [tuple(row) for row in audited]
         assert all(actor == "moderator-thandi" for actor, _ in audited)
-        [event] = await outbox_events(reports, "org.usm.reports.report.status_changed.v1")
-        assert event["data"]["public_note"] is None
-        assert event["data"]["sensitivity"] == "sensitive"
-        flat = json.dumps(await outbox_events(reports, "org.usm.reports.report.submitted.v1"))
-        flat += json.dumps(event)
+        [event] = await reports.recorded("report.status_changed")
+        assert event.data["public_note"] is None
+        assert event.data["sensitivity"] == "sensitive"
+        # As the events go out: the envelopes as published.
+        published = [*await reports.recorded("report.submitted"), event]
+        flat = "".join(recorded.to_bytes().decode() for recorded in published)
         for secret in (note, GBV["description"], "29.851", "31.053", "Smith"):
             assert secret not in flat
