@@ -65,9 +65,12 @@ def _add_to_cells() -> Insert:
         category_code=String(),
         period=String(),
         count=Integer(),
-    )
+    ).subquery()
+    cell = (rows.c.city, rows.c.district_code, rows.c.category_code, rows.c.period)
+    # In cell order, so that concurrent runs lock the cells they share in the same order.
     statement = insert(_REPORT_COUNTS).from_select(
-        ["city", "district_code", "category_code", "period", "count"], rows
+        ["city", "district_code", "category_code", "period", "count"],
+        select(*cell, rows.c.count).order_by(*cell),
     )
     return statement.on_conflict_do_update(
         index_elements=[
@@ -93,13 +96,9 @@ class ReportCountRepository:
         One statement: an insert that finds a row updates it to itself, which locks it. Rows
         are locked in id order, so two transactions over some of the same reports never wait
         on each other in a circle."""
-        ordered = sorted(reports.items())
         found = await self.session.scalars(
             _lock_reports().execution_options(populate_existing=True),
-            {
-                "report_id": [report_id for report_id, _ in ordered],
-                "city": [city for _, city in ordered],
-            },
+            {"report_id": list(reports), "city": list(reports.values())},
         )
         return {report.report_id: report for report in found}
 
@@ -109,15 +108,13 @@ class ReportCountRepository:
         moved = {cell: delta for cell, delta in moves.items() if delta}
         if not moved:
             return
-        # In cell order, so that concurrent runs lock shared cells in the same order.
-        cells = sorted(moved.items())
         await self.session.execute(
             _add_to_cells(),
             {
-                name: [cell[index] for cell, _ in cells]
+                name: [cell[index] for cell in moved]
                 for index, name in enumerate(("city", "district_code", "category_code", "period"))
             }
-            | {"count": [delta for _, delta in cells]},
+            | {"count": list(moved.values())},
         )
         emptied = [cell for cell, delta in moved.items() if delta < 0]
         if not emptied:
