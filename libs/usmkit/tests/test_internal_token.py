@@ -73,27 +73,37 @@ def signed(claims: object, *, header: bytes = b'{"alg":"HS256","typ":"JWT"}') ->
     return f"{signing_input}.{segment(signature)}"
 
 
+TIMES = ("iat", "nbf", "exp")
+
+
 def claims_now(**changes: object) -> dict[str, object]:
-    now = int(time.time())
+    """Valid claims with these changes (None removes a claim). Whole numbers for the times are
+    seconds from now, so that parameters made at collection stay as meant however much later
+    the test runs."""
     claims: dict[str, object] = {
         "iss": INTERNAL_ISSUER,
         "aud": "indicators",
         "sub": "ana",
-        "iat": now,
-        "nbf": now - 5,
-        "exp": now + 60,
+        "iat": 0,
+        "nbf": -5,
+        "exp": 60,
         "roles": ["city_analyst"],
     }
     claims.update(changes)
-    return {name: value for name, value in claims.items() if value is not None}
+    now = int(time.time())
+    return {
+        name: now + value if name in TIMES and isinstance(value, int) else value
+        for name, value in claims.items()
+        if value is not None
+    }
 
 
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param({"exp": int(time.time()) - 60}, id="expired"),
-        pytest.param({"nbf": int(time.time()) + 60}, id="not-yet-valid"),
-        pytest.param({"iat": int(time.time()) + 60}, id="issued-in-the-future"),
+        pytest.param({"exp": -60}, id="expired"),
+        pytest.param({"nbf": 60}, id="not-yet-valid"),
+        pytest.param({"iat": 60}, id="issued-in-the-future"),
         pytest.param({"exp": "soon"}, id="exp-not-a-number"),
         pytest.param({"exp": None}, id="no-exp"),
         pytest.param({"sub": None}, id="no-sub"),
@@ -120,8 +130,7 @@ def test_what_pyjwt_refuses_is_refused(changes: dict[str, object]) -> None:
 
 
 def test_an_audience_list_naming_the_service_and_times_within_the_leeway_are_accepted() -> None:
-    now = int(time.time())
-    token = signed(claims_now(aud=["reports", "indicators"], exp=now - 3, iat=now + 3))
+    token = signed(claims_now(aud=["reports", "indicators"], exp=-3, iat=3))
     assert verify_internal_token(token, audience="indicators", secret=SECRET).subject == "ana"
 
 
