@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -29,6 +29,17 @@ STOP_GRACE_S = 20.0
 EVENTS_POOL_SIZE = 2
 
 
+@dataclass(frozen=True)
+class Repeated:
+    """Work a service does in the background while it runs: at start, then every
+    `interval_s` after the previous round ended. Several replicas may run it at once, so the
+    work must allow that. A round that fails is logged; the next one tries again."""
+
+    name: str
+    interval_s: float
+    work: Callable[[], Awaitable[object]]
+
+
 @dataclass
 class ServiceRuntime:
     """Everything a running service shares between requests and background tasks."""
@@ -44,6 +55,7 @@ class ServiceRuntime:
     outbox: Outbox = field(init=False)
     relay: OutboxRelay = field(init=False)
     consumer: ConsumerRunner | None = field(init=False, default=None)
+    _repeated: list[Repeated] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     _stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
@@ -80,11 +92,32 @@ class ServiceRuntime:
                 subscription=self.subscription,
             )
 
+    def repeat(self, repeated: Repeated) -> None:
+        """Run `repeated` next to the relay and the consumer, from the next start on."""
+        self._repeated.append(repeated)
+
+    @property
+    def stopping(self) -> bool:
+        """The service is stopping: long work should end at its next pause."""
+        return self._stopping.is_set()
+
     def start_background(self) -> None:
         self._stopping.clear()
         self._spawn(self.relay.run(self._stopping), "relay")
         if self.consumer is not None and self.settings.consumers_enabled:
             self._spawn(self.consumer.run(self._stopping), "consumer")
+        for repeated in self._repeated:
+            self._spawn(self._rounds_of(repeated), repeated.name)
+
+    async def _rounds_of(self, repeated: Repeated) -> None:
+        while not self._stopping.is_set():
+            try:
+                await repeated.work()
+            except Exception:
+                # The loop must outlive a database or broker hiccup.
+                logger.exception("%s failed; the next round tries again", repeated.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=repeated.interval_s)
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=f"{self.service_name}-{name}")

@@ -11,7 +11,7 @@ from usm_network.events.handlers import SUBSCRIPTION
 from usm_network.knowledge.endpoints import router as knowledge_router
 from usm_network.models import kit_tables
 from usm_network.sync.endpoints import peers_router, sync_router
-from usm_network.sync.schedule import with_sync_schedule
+from usm_network.sync.schedule import scheduled_sync
 from usmkit.app import create_service_app
 from usmkit.runtime import ServiceRuntime
 
@@ -42,7 +42,5 @@ def create_app(settings: NetworkSettings | None = None) -> FastAPI:
         ],
     )
     if settings.sync_interval_s > 0:
-        app.router.lifespan_context = with_sync_schedule(
-            app.router.lifespan_context, runtime, settings
-        )
+        runtime.repeat(scheduled_sync(runtime, settings))
     return app

@@ -15,7 +15,7 @@ from usm_reports.open311.endpoints import router as open311_router
 from usm_reports.open311.routing import install_open311_errors
 from usm_reports.reports.endpoints import router as reports_router
 from usm_reports.reports.intake import Intake
-from usm_reports.retention.schedule import with_retention
+from usm_reports.retention.schedule import scheduled_retention
 from usm_reports.sms.endpoints import router as sms_router
 from usmkit.app import create_service_app
 from usmkit.runtime import ServiceRuntime
@@ -48,7 +48,5 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
     )
     install_open311_errors(app)
     app.state.intake = Intake.from_settings(reports_settings(runtime))
-    app.router.lifespan_context = with_retention(
-        app.router.lifespan_context, runtime, reports_settings(runtime)
-    )
+    runtime.repeat(scheduled_retention(runtime, reports_settings(runtime)))
     return app

@@ -5,18 +5,16 @@ after lowering `USM_REPORTS_CONTACT_RETENTION_DAYS`). Reads the service's settin
 """
 
 import asyncio
-from datetime import UTC, datetime
 
 from usm_reports.config import ReportsSettings
-from usm_reports.retention.service import RetentionResult, apply_retention
+from usm_reports.retention.service import RetentionResult, purge
 from usmkit.db import Database
 
 
 async def purge_once(settings: ReportsSettings) -> RetentionResult:
     database = Database(settings.database_url, pool_size=1)
     try:
-        async with database.transaction() as session:
-            return await apply_retention(session=session, settings=settings, now=datetime.now(UTC))
+        return await purge(database, settings)
     finally:
         await database.dispose()
 

@@ -7,12 +7,13 @@ before then keeps the contact; after the purge nothing can bring it back.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_reports.config import ReportsSettings
 from usm_reports.retention.repository import RetentionRepository
+from usmkit.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +40,9 @@ async def apply_retention(
         # Ids only: never anything of the contact itself.
         logger.info("erased %d reporter contacts past retention", len(erased))
     return RetentionResult(contacts_erased=len(erased), sms_receipts_forgotten=forgotten)
+
+
+async def purge(database: Database, settings: ReportsSettings) -> RetentionResult:
+    """One retention pass, now, in a transaction of its own."""
+    async with database.transaction() as session:
+        return await apply_retention(session=session, settings=settings, now=datetime.now(UTC))
