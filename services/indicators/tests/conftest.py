@@ -8,8 +8,10 @@ from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 @pytest.fixture
 async def indicators(usm_service: ServiceFactory) -> AsyncIterator[ServiceHarness]:
-    """The indicators service, with `durban` already known from `city.registered`."""
-    async with usm_service("indicators") as harness:
+    """The indicators service, with `durban` already known from `city.registered`. Moved
+    report counts are announced when a test calls `report_counts.schedule.announce`, not
+    on the schedule."""
+    async with usm_service("indicators", report_counts_announce_interval_s=3600) as harness:
         await harness.deliver(city_registered("durban"))
         yield harness
 

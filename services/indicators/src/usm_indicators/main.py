@@ -12,6 +12,7 @@ from usm_indicators.gaps.endpoints import router as gaps_router
 from usm_indicators.geography.endpoints import router as geography_router
 from usm_indicators.models import kit_tables
 from usm_indicators.report_counts.endpoints import router as report_counts_router
+from usm_indicators.report_counts.schedule import scheduled_announcements
 from usm_indicators.sdmx.endpoints import router as sdmx_router
 from usm_indicators.targets.endpoints import router as targets_router
 from usm_indicators.values.endpoints import router as values_router
@@ -20,14 +21,16 @@ from usmkit.runtime import ServiceRuntime
 
 
 def create_app(settings: IndicatorsSettings | None = None) -> FastAPI:
+    settings = settings or IndicatorsSettings()
     runtime: ServiceRuntime
     # The recompute after new values writes through this runtime's outbox (bound late).
     runtime = ServiceRuntime(
         service_name=SERVICE_NAME,
-        settings=settings or IndicatorsSettings(),
+        settings=settings,
         tables=kit_tables,
         subscription=subscription(lambda: runtime.outbox),
     )
+    runtime.repeat(scheduled_announcements(runtime, settings))
     return create_service_app(
         runtime,
         title="USM indicators service",

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from usm_indicators.models import ReportCount, city_directory
 from usm_indicators.models.report_count import REPORTS_ELEMENT
+from usm_indicators.report_counts.schedule import announce
 from usmdev.events import city_registered, report_status_changed, report_submitted
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness
 from usmdev.waiting import eventually
@@ -135,6 +136,7 @@ async def test_a_run_of_report_events_is_counted_in_order_and_announced_once_per
         report_submitted(city="cape-town", district_code="CPT-BELLVILLE"),
     ]
     assert await indicators.deliver_all(run) == run[:3] + run[4:]
+    assert await announce(indicators.runtime) == ["cape-town", "durban"]
     assert sorted(await _counts(indicators)) == [
         ("cape-town", "CPT-BELLVILLE", "streetlight", "2026-11", 1),
         ("durban", "", "streetlight", "2026-11", 1),
@@ -153,6 +155,7 @@ async def test_a_run_of_report_events_is_counted_in_order_and_announced_once_per
     assert announced[0]["written_in"] == announced[1]["written_in"]
     # The same run again (a redelivery after a crash): nothing counted, nothing announced.
     assert await indicators.deliver_all(run) == []
+    assert await announce(indicators.runtime) == []
     assert len(await _counts(indicators)) == 4
     assert len(await _announced(indicators)) == 2
 

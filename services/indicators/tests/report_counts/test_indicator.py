@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from usm_indicators.report_counts.schedule import announce
 from usmdev.events import report_status_changed, report_submitted
 from usmdev.pytest_plugin import ServiceHarness, principal
 
@@ -77,27 +78,24 @@ async def test_reports_move_the_public_rate_and_small_counts_are_withheld(
     raw = await _rate(populated, "DBN-CENTRAL", analyst=True)
     assert (raw["value"], raw["numerator"], raw["suppressed"]) == (0.8, 4.0, False)
 
-    # Every move of the count asks for a recompute, as a bulk load does; delivering the last
-    # one publishes the month withheld, exactly as the public API shows it.
+    # The moves are announced together, once per city, as a bulk load is: delivering the
+    # announcement publishes the month withheld, exactly as the public API shows it.
+    assert await announce(populated.runtime) == ["durban"]
     updates = await populated.recorded("values.updated")
     report_updates = [
         event for event in updates if event.data["data_elements"] == ["CITIZEN_REPORTS"]
     ]
-    assert len(report_updates) == 8
-    last = dict(report_updates[-1].data)
-    # Each names the transaction that moved the count: eight reports, eight transactions.
-    assert len({update.data["written_in"] for update in report_updates}) == 8
-    assert last.pop("written_in").isdigit()
-    assert last == {
+    assert len(report_updates) == 1
+    announced = dict(report_updates[0].data)
+    assert announced.pop("written_in").isdigit()
+    assert announced == {
         "city": "durban",
         "data_elements": ["CITIZEN_REPORTS"],
         "periods": [NOVEMBER],
         "districts": ["DBN-CENTRAL"],
     }
-    assert await populated.deliver(report_updates[-1])
-    # The earlier moves were seen by that recompute: delivered late, they cost nothing more.
-    for earlier in report_updates[:-1]:
-        assert await populated.deliver(earlier)
+    assert await announce(populated.runtime) == []
+    assert await populated.deliver(report_updates[0])
     assert len(await populated.recorded("aggregates.published")) == 3
     published = {
         event.data["period"]: event.data

@@ -7,8 +7,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_indicators.models import city_directory
-from usm_indicators.models.report_count import REPORTS_ELEMENT
-from usm_indicators.recompute.repository import RecomputeMarkRepository
 from usm_indicators.recompute.service import recompute_for_new_values
 from usm_indicators.report_counts.service import ReportCell, ReportChange, record_report_events
 from usm_indicators.targets.service import record_plan
@@ -80,11 +78,11 @@ def subscription(outbox: Callable[[], Outbox]) -> Subscription:
         )
 
     async def on_reports(session: AsyncSession, events: Sequence[CloudEvent]) -> None:
-        """Count the reports in order; for each city whose district counts moved, announce
-        them once as new `REPORTS_ELEMENT` values, so that alerts and aggregates are
-        recomputed as after a load. Reports outside every district are in no indicator:
-        nothing to recompute."""
-        cells = await record_report_events(
+        """Count the reports in order. The districts and months whose counts moved are
+        announced on a schedule (`report_counts.schedule`), not here: a run of reports
+        arrives several times a second under load, and each announcement recomputes the
+        city's aggregates and alerts."""
+        await record_report_events(
             session=session,
             events=[
                 (
@@ -95,33 +93,9 @@ def subscription(outbox: Callable[[], Outbox]) -> Subscription:
                 for event in events
             ],
         )
-        moved: dict[str, tuple[set[str], set[str]]] = {}
-        for city, cell in cells:
-            if cell.district_code is None:
-                continue
-            periods, districts = moved.setdefault(city, (set(), set()))
-            periods.add(cell.period)
-            districts.add(cell.district_code)
-        if not moved:
-            return
-        written_in = await RecomputeMarkRepository(session).current_transaction()
-        for city, (periods, districts) in sorted(moved.items()):
-            await outbox().record(
-                session,
-                "values.updated",
-                subject=city,
-                city=city,
-                data={
-                    "city": city,
-                    "data_elements": [REPORTS_ELEMENT],
-                    "periods": sorted(periods),
-                    "districts": sorted(districts),
-                    "written_in": written_in,
-                },
-            )
 
     # One handler for the three: a run of them (a burst of reports) is counted in one
-    # transaction and announced once per city.
+    # transaction.
     reports = Together(on_reports)
     return Subscription(
         topics=(

@@ -27,7 +27,7 @@ from usm_indicators.models.counted_report import CountedReport  # noqa: E402
 from usm_indicators.models.data_value import DataValue  # noqa: E402
 from usm_indicators.models.district import District  # noqa: E402
 from usm_indicators.models.recompute_mark import RecomputeMark  # noqa: E402
-from usm_indicators.models.report_count import ReportCount  # noqa: E402
+from usm_indicators.models.report_count import MovedReportCell, ReportCount  # noqa: E402
 from usm_indicators.models.target import IndicatorTarget  # noqa: E402
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "District",
     "Indicator",
     "IndicatorTarget",
+    "MovedReportCell",
     "RecomputeMark",
     "ReportCount",
     "city_directory",

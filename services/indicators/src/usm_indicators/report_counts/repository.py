@@ -1,6 +1,6 @@
 import functools
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import ExecutableReturnsRows
 from sqlalchemy.types import TypeEngine
 
-from usm_indicators.models import CountedReport, ReportCount
+from usm_indicators.models import CountedReport, MovedReportCell, ReportCount
 from usm_indicators.models.report_count import UNASSIGNED_DISTRICT
 from usmkit.pagination import PageParams
 
@@ -42,6 +42,7 @@ def _rows(**columns: TypeEngine[Any]) -> Select[Any]:
 # Core statements on the tables: the ORM would read the array parameters as rows to insert.
 _COUNTED_REPORTS = cast(Table, CountedReport.__table__)
 _REPORT_COUNTS = cast(Table, ReportCount.__table__)
+_MOVED_REPORT_CELLS = cast(Table, MovedReportCell.__table__)
 
 
 @functools.cache
@@ -81,6 +82,18 @@ def _add_to_cells() -> Insert:
         ],
         set_={"count": _REPORT_COUNTS.c.count + statement.excluded.count},
     )
+
+
+@functools.cache
+def _note_moved() -> Insert:
+    rows = _rows(city=String(), district_code=String(), period=String()).subquery()
+    cell = (rows.c.city, rows.c.district_code, rows.c.period)
+    statement = insert(_MOVED_REPORT_CELLS).from_select(
+        ["city", "district_code", "period"], select(*cell).order_by(*cell)
+    )
+    # A cell already waiting stays as it is: nothing is locked, so the announcement that
+    # takes it never waits for the runs that moved it again.
+    return statement.on_conflict_do_nothing()
 
 
 class ReportCountRepository:
@@ -130,6 +143,31 @@ class ReportCountRepository:
                 ReportCount.count <= 0,
             )
         )
+
+    async def note_moved(self, cells: Collection[tuple[str, str, str]]) -> None:
+        """Keep these cells (city, district, month) for the next announcement."""
+        if not cells:
+            return
+        await self.session.execute(
+            _note_moved(),
+            {
+                name: [cell[index] for cell in cells]
+                for index, name in enumerate(("city", "district_code", "period"))
+            },
+        )
+
+    async def take_moved(self) -> list[tuple[str, str, str]]:
+        """The cells (city, district, month) kept for announcement, no longer kept once the
+        transaction commits. Of two transactions taking at once, the second gets none of
+        the first's: it waits on their rows and then finds them deleted."""
+        taken = await self.session.execute(
+            delete(_MOVED_REPORT_CELLS).returning(
+                _MOVED_REPORT_CELLS.c.city,
+                _MOVED_REPORT_CELLS.c.district_code,
+                _MOVED_REPORT_CELLS.c.period,
+            )
+        )
+        return sorted((row.city, row.district_code, row.period) for row in taken)
 
     async def list(
         self, city: str, params: PageParams, *, period: str | None

@@ -6,9 +6,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_indicators.models import CountedReport, ReportCount
-from usm_indicators.models.report_count import UNASSIGNED_DISTRICT
+from usm_indicators.models.report_count import REPORTS_ELEMENT, UNASSIGNED_DISTRICT
+from usm_indicators.recompute.repository import RecomputeMarkRepository
 from usm_indicators.report_counts.repository import ReportCountRepository
 from usm_indicators.report_counts.schemas import ReportCountRead
+from usmkit.events.outbox import Outbox
 from usmkit.suppression import SUPPRESSION_THRESHOLD, is_small_cell
 
 
@@ -48,10 +50,11 @@ def _apply(report: CountedReport, change: ReportChange) -> None:
 
 async def record_report_events(
     *, session: AsyncSession, events: Sequence[tuple[uuid.UUID, str, ReportChange]]
-) -> list[tuple[str, ReportCell]]:
-    """Update what is known of each report (id, city, change, in the order they happened)
-    and move the counts of the cells whose reports started or stopped counting; the cells
-    whose count moved, with their city.
+) -> None:
+    """Update what is known of each report (id, city, change, in the order they happened),
+    move the counts of the cells whose reports started or stopped counting, and keep the
+    districts and months that moved for the next announcement. Reports outside every
+    district are in no indicator: their cells are not announced.
 
     A report counts once submitted, unless its newest status is `rejected` or it was merged
     into another report. The reports' rows are locked, so concurrent events of one report
@@ -74,11 +77,44 @@ async def record_report_events(
         assert cell is not None
         moves[cell] = moves.get(cell, 0) + (1 if report.counts else -1)
     await repository.adjust(moves)
-    return [
-        (city, ReportCell(district_code=district or None, category_code=category, period=period))
-        for (city, district, category, period), delta in sorted(moves.items())
-        if delta
-    ]
+    await repository.note_moved(
+        {
+            (city, district, period)
+            for (city, district, _, period), delta in moves.items()
+            if delta and district != UNASSIGNED_DISTRICT
+        }
+    )
+
+
+async def announce_moved_counts(*, session: AsyncSession, outbox: Outbox) -> list[str]:
+    """Announce the district counts moved since the last announcement as new
+    `REPORTS_ELEMENT` values, one `values.updated` per city, so that their alerts and
+    aggregates are recomputed as after a load; the cities announced."""
+    moved: dict[str, tuple[set[str], set[str]]] = {}
+    for city, district, period in await ReportCountRepository(session).take_moved():
+        periods, districts = moved.setdefault(city, (set(), set()))
+        periods.add(period)
+        districts.add(district)
+    if not moved:
+        return []
+    # The transactions that moved the counts committed before this one took their cells:
+    # a recompute whose snapshot includes this transaction sees every one of them.
+    written_in = await RecomputeMarkRepository(session).current_transaction()
+    for city, (periods, districts) in sorted(moved.items()):
+        await outbox.record(
+            session,
+            "values.updated",
+            subject=city,
+            city=city,
+            data={
+                "city": city,
+                "data_elements": [REPORTS_ELEMENT],
+                "periods": sorted(periods),
+                "districts": sorted(districts),
+                "written_in": written_in,
+            },
+        )
+    return sorted(moved)
 
 
 def _cell_key(report: CountedReport) -> tuple[str, str, str, str] | None:
