@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_indicators.models import CountedReport, ReportCount
 from usm_indicators.models.report_count import REPORTS_ELEMENT, UNASSIGNED_DISTRICT
-from usm_indicators.recompute.repository import RecomputeMarkRepository
 from usm_indicators.report_counts.repository import ReportCountRepository
 from usm_indicators.report_counts.schemas import ReportCountRead
+from usm_indicators.values.service import announce_new_values
 from usmkit.events.outbox import Outbox
 from usmkit.suppression import SUPPRESSION_THRESHOLD, is_small_cell
 
@@ -99,20 +99,14 @@ async def announce_moved_counts(*, session: AsyncSession, outbox: Outbox) -> lis
         return []
     # The transactions that moved the counts committed before this one took their cells:
     # a recompute whose snapshot includes this transaction sees every one of them.
-    written_in = await RecomputeMarkRepository(session).current_transaction()
     for city, (periods, districts) in sorted(moved.items()):
-        await outbox.record(
-            session,
-            "values.updated",
-            subject=city,
+        await announce_new_values(
+            session=session,
+            outbox=outbox,
             city=city,
-            data={
-                "city": city,
-                "data_elements": [REPORTS_ELEMENT],
-                "periods": sorted(periods),
-                "districts": sorted(districts),
-                "written_in": written_in,
-            },
+            data_elements=[REPORTS_ELEMENT],
+            periods=sorted(periods),
+            districts=sorted(districts),
         )
     return sorted(moved)
 

@@ -113,6 +113,29 @@ async def ingest_rows(
             key=lambda code: code or "",
         ),
     )
+    await announce_new_values(
+        session=session,
+        outbox=outbox,
+        city=city,
+        data_elements=result.data_elements,
+        periods=result.periods,
+        districts=result.districts,
+    )
+    return result
+
+
+async def announce_new_values(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    city: str,
+    data_elements: Sequence[str],
+    periods: Sequence[str],
+    districts: Sequence[str | None],
+) -> None:
+    """`values.updated` for values the caller's transaction wrote, which this service
+    consumes to recompute the periods' alerts and aggregates. It names that transaction
+    (`written_in`), so that a recompute whose snapshot already saw it is skipped."""
     await outbox.record(
         session,
         "values.updated",
@@ -120,11 +143,12 @@ async def ingest_rows(
         city=city,
         data={
             "city": city,
-            **result.model_dump(exclude={"stored"}),
+            "data_elements": list(data_elements),
+            "periods": list(periods),
+            "districts": list(districts),
             "written_in": await RecomputeMarkRepository(session).current_transaction(),
         },
     )
-    return result
 
 
 async def ingest_body(
