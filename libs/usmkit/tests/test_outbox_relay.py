@@ -8,18 +8,20 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from usmdev.broker import EmbeddedBroker
-from usmdev.pytest_plugin import KitDatabase
+from usmdev.pytest_plugin import DatabaseFactory, KitDatabase
 from usmdev.stack import free_port
 from usmdev.waiting import eventually
+from usmkit.db import Database, new_metadata
 from usmkit.events.cloudevents import SchemaRegistry
 from usmkit.events.kafka import ProducerHolder
 from usmkit.events.outbox import Outbox
 from usmkit.events.relay import OutboxRelay, relay_lock_key
 from usmkit.events.topics import topic_for
 from usmkit.settings import KitSettings
+from usmkit.tables import define_kit_tables
 
 CITIES = ("durban", "ciudad-juarez")
 
@@ -254,3 +256,37 @@ async def test_a_paused_relay_publishes_when_woken(
         usm_broker.bootstrap_servers, usm_topic_prefix + topic_for("network"), 2
     )
     assert sorted(str(event["city"]) for event in events) == sorted(CITIES)
+
+
+async def test_each_batch_is_marked_with_a_plan_for_the_outbox_as_it_is_now(
+    usm_database: DatabaseFactory, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    # One pooled connection, so that every batch meets the statements it prepared before.
+    # PostgreSQL would use a generic plan from the sixth run on, made once for the outbox as
+    # it was then: a sequential scan while it is small, kept as it grows.
+    async with usm_database("network") as url:
+        kit = KitDatabase(
+            database=Database(url, pool_size=1), tables=define_kit_tables(new_metadata())
+        )
+        outbox = outbox_for(kit, prefix=usm_topic_prefix)
+        producer = ProducerHolder(
+            settings_for(usm_broker.bootstrap_servers, usm_topic_prefix), client_id="test"
+        )
+        relay = relay_for(kit, producer, poll_interval_s=0.05)
+        try:
+            for index in range(8):
+                await record(kit, outbox, CITIES[index % 2])
+                assert await relay.publish_pending() == 1
+            async with kit.database.sessions() as session:
+                plans = (
+                    await session.execute(
+                        text(
+                            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                            "WHERE statement LIKE 'UPDATE outbox SET published_at%'"
+                        )
+                    )
+                ).all()
+        finally:
+            await producer.close()
+            await kit.database.dispose()
+    assert [tuple(row) for row in plans] == [(0, 8)]

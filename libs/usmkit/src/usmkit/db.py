@@ -101,16 +101,19 @@ class DriverStatement:
             held={name: bind.value for name, bind in compiled.binds.items() if not bind.required},
         )
 
+    def arguments(self, parameters: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The driver's arguments, in order, for these parameters by name."""
+        values = {**self.held, **parameters}
+        return tuple(
+            values[name] if process is None else process(values[name])
+            for name, process in self.order
+        )
+
     async def execute(
         self, connection: AsyncConnection, parameters: Mapping[str, Any]
     ) -> CursorResult[Any]:
         """Run on `connection` with these parameters, by name."""
-        values = {**self.held, **parameters}
-        arguments = tuple(
-            values[name] if process is None else process(values[name])
-            for name, process in self.order
-        )
-        return await connection.exec_driver_sql(self.sql, arguments)
+        return await connection.exec_driver_sql(self.sql, self.arguments(parameters))
 
 
 NAMING_CONVENTION = {

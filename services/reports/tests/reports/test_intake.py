@@ -2,6 +2,7 @@
 the very next report (`reports.intake`). And each report is linked at intake to an earlier
 one it may duplicate."""
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -9,10 +10,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from usm_reports.duplicates.repository import candidate_parameters, earliest_candidate
 from usm_reports.main import create_app
 from usm_reports.models import DistrictCopy, Report, ReportStatusChange
 from usmdev.events import geography_updated
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
+from usmkit.db import DriverStatement
 
 SeedCity = Callable[..., Awaitable[None]]
 CITY_ADMIN = principal(["city_admin"], ["durban"])
@@ -238,3 +241,70 @@ async def test_the_link_radius_and_window_are_configurable(
         first = await submit(reports, STREETLIGHT)
         far = await submit(reports, {**STREETLIGHT, **FAR})
         assert (await staff_read(reports, far["id"]))["possible_duplicate_of_id"] == first["id"]
+
+
+async def test_the_duplicate_search_planned_on_a_small_table_reads_one_row_on_a_large_one(
+    usm_service: ServiceFactory, seed_city: SeedCity
+) -> None:
+    # The intake statement is prepared: PostgreSQL makes its generic plan once per
+    # connection, maybe while the table is small, and keeps it as the table grows. Such a
+    # plan once walked every report of the city on each intake (migration 0008).
+    async with usm_service("reports") as reports:
+        await seed_city(reports)
+        first = await submit(reports, STREETLIGHT)
+        engine = reports.runtime.database.engine
+        search = DriverStatement.compile(earliest_candidate("point").element, engine.dialect)
+        values = {
+            "city": "durban",
+            "category_code": "streetlight",
+            "sensitivity": "normal",
+            "latitude": STREETLIGHT["latitude"],
+            "longitude": STREETLIGHT["longitude"],
+            **candidate_parameters(
+                latitude=STREETLIGHT["latitude"],
+                radius_m=100.0,
+                since=datetime.now(UTC) - timedelta(hours=72),
+            ),
+        }
+        arguments = search.arguments(values)
+        async with engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            await driver.execute("SET plan_cache_mode = force_generic_plan")
+            prepared = await driver.prepare(search.sql)
+
+            async def entries_read() -> dict[str, int]:
+                """Index entries of `reports` the search reads, by index."""
+                # The backend's counts not yet reported, by index (no view shows them).
+                counts = (
+                    "SELECT indexrelid::regclass::text AS index, "
+                    "pg_stat_get_xact_tuples_returned(indexrelid) AS read "
+                    "FROM pg_index WHERE indrelid = 'reports'::regclass"
+                )
+                async with driver.transaction():
+                    before = {row["index"]: row["read"] for row in await driver.fetch(counts)}
+                    assert await prepared.fetchval(*arguments) is not None
+                    after = {row["index"]: row["read"] for row in await driver.fetch(counts)}
+                return {
+                    index: read - before[index]
+                    for index, read in after.items()
+                    if read > before[index]
+                }
+
+            # Planned now, with one report.
+            assert await entries_read() == {"ix_reports_city_category_code_submitted_at": 1}
+            columns = [
+                column.key
+                for column in Report.__table__.columns
+                if column.key not in ("id", "tracking_code_hash")
+            ]
+            copied = ", ".join(columns)
+            # Column names from the model; the one value is a parameter.
+            await driver.execute(
+                f"INSERT INTO reports (id, tracking_code_hash, {copied}) "  # noqa: S608
+                f"SELECT gen_random_uuid(), md5(random()::text), {copied} "
+                "FROM reports, generate_series(1, 500) WHERE id = $1",
+                uuid.UUID(first["id"]),
+            )
+            # The same plan, on 501 reports at the same spot: still one entry read.
+            assert await entries_read() == {"ix_reports_city_category_code_submitted_at": 1}

@@ -70,7 +70,8 @@ def earliest_candidate(place: Place) -> ScalarSelect[uuid.UUID]:
     """The id of the earliest unmerged report of the same city, category and sensitivity
     submitted since `:link_since` within `:link_radius_m` of the new report (or at its
     address): what intake links a new report to. It walks the (city, category_code,
-    submitted_at) index from `:link_since` and stops at the first match.
+    submitted_at, id) index from `:link_since` and stops at the first match, however
+    large the table grew after the plan was made (migration 0008).
 
     Built once per kind of place, with bind parameters named after the new report's
     columns (`:city`, `:latitude`, ...) and `candidate_parameters`' `link_*`: building a

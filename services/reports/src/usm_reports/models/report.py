@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -61,12 +62,24 @@ class Report(Base):
         CheckConstraint("possible_duplicate_of_id <> id", name="not_duplicate_of_itself"),
         # The staff list: one city, newest first.
         Index("ix_reports_city_submitted_at", "city", "submitted_at", "id"),
-        # Duplicate candidates: same city and category, near in time.
+        # Duplicate candidates: same city and category, near in time, earliest first. With
+        # `id`, it gives the search's whole order; and the cell index below, partial, cannot
+        # serve the search: a plan made while the table was small stays on this index as it
+        # grows (migration 0008).
         Index(
-            "ix_reports_city_category_code_submitted_at", "city", "category_code", "submitted_at"
+            "ix_reports_city_category_code_submitted_at",
+            "city",
+            "category_code",
+            "submitted_at",
+            "id",
         ),
         # Map aggregates group by cell within a city.
-        Index("ix_reports_city_h3_cell", "city", "h3_cell"),
+        Index(
+            "ix_reports_city_h3_cell",
+            "city",
+            "h3_cell",
+            postgresql_where=text("h3_cell IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
