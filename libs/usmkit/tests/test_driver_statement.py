@@ -1,5 +1,6 @@
 """A statement compiled once and run with the driver's SQL behaves as SQLAlchemy's own
-execution of it: the same values stored, the same errors raised."""
+execution of it, on SQLAlchemy's connection or the driver's pool: the same values stored,
+the same errors raised."""
 
 import uuid
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 
 from usmdev.pytest_plugin import KitDatabase
-from usmkit.db import DriverStatement, is_data_exception
+from usmkit.db import DriverStatement, is_data_exception, is_transient, sqlstate_of
 
 metadata = MetaData()
 notes = Table(
@@ -75,16 +76,22 @@ async def test_values_are_stored_as_sqlalchemy_stores_them(
         driven, usual = note(), note()
         returned = (await statement.execute(connection, driven)).scalar_one()
         await connection.execute(INSERT_NOTE, usual)
+    committed = note()
+    row = await usm_kit_database.database.fetch_committed(statement, committed)
+    assert row is not None
+    async with engine.connect() as connection:
         rows = {
             row.id: row
             for row in await connection.execute(select(notes).order_by(notes.c.written_at))
         }
     assert returned == driven["id"]
-    stored, expected = rows[driven["id"]], rows[usual["id"]]
-    assert stored.details == expected.details == driven["details"]
-    assert stored.tags == expected.tags == ["street", "night"]
-    assert stored.written_at == expected.written_at == driven["written_at"]
-    assert stored.weight == expected.weight == 8
+    assert row[0] == committed["id"]
+    expected = rows[usual["id"]]
+    for stored in (rows[driven["id"]], rows[committed["id"]]):
+        assert stored.details == expected.details == driven["details"]
+        assert stored.tags == expected.tags == ["street", "night"]
+        assert stored.written_at == expected.written_at == driven["written_at"]
+        assert stored.weight == expected.weight == 8
 
 
 async def test_errors_are_sqlalchemys(usm_kit_database: KitDatabase) -> None:
@@ -102,6 +109,17 @@ async def test_errors_are_sqlalchemys(usm_kit_database: KitDatabase) -> None:
         await statement.execute(connection, duplicate)
         with pytest.raises(sa_exc.IntegrityError):
             await statement.execute(connection, note(id=duplicate["id"]))
+    database = usm_kit_database.database
+    committed = note()
+    await database.fetch_committed(statement, committed)
+    with pytest.raises(sa_exc.DBAPIError) as raised:
+        await database.fetch_committed(statement, note(body="x" * 21))
+    assert is_data_exception(raised.value)
+    with pytest.raises(sa_exc.DBAPIError) as raised:
+        await database.fetch_committed(statement, note(id=committed["id"]))
+    assert not is_data_exception(raised.value)
+    assert not is_transient(raised.value)
+    assert sqlstate_of(raised.value) == "23505"
 
 
 def test_statements_with_expanding_parameters_are_refused(

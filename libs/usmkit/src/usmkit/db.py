@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ TRANSIENT_DRIVER_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.exceptions.InternalClientError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
 )
 
 
@@ -130,8 +132,19 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# How long a pooled connection lives, and the driver's timeouts, for both pools.
+CONNECTION_LIFETIME_S = 300
+CONNECT_ARGS = {"timeout": 5, "command_timeout": 30}
+
+
+async def _leave_as_is(connection: asyncpg.Connection) -> None:
+    """The driver pool's reset: its statements leave no session state (see
+    `Database.fetch_committed`), and asyncpg's own reset is a round trip per statement."""
+
+
 class Database:
-    """One engine and session factory per process."""
+    """One engine and session factory per process, and for the few statements that commit
+    by themselves on the hot path, a pool of the driver's own connections."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.engine: AsyncEngine = create_async_engine(
@@ -141,10 +154,49 @@ class Database:
             # PostgreSQL leaves dead pooled connections; the first one used fails as a
             # transient error (503, or a consumer's retry) and SQLAlchemy then replaces every
             # connection of the pool opened before it.
-            pool_recycle=300,
-            connect_args={"timeout": 5, "command_timeout": 30},
+            pool_recycle=CONNECTION_LIFETIME_S,
+            connect_args=CONNECT_ARGS,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._pool_size = pool_size
+        self._driver_pool: asyncpg.Pool | None = None
+        self._driver_pool_opening = asyncio.Lock()
+
+    async def fetch_committed(
+        self, statement: DriverStatement, parameters: Mapping[str, Any]
+    ) -> asyncpg.Record | None:
+        """Run one statement by itself, committed when it returns (its first row, if any),
+        on a connection of the driver's pool: neither a session, SQLAlchemy's connection
+        and pool, nor a transaction of its own. The statement must leave no session
+        state behind (no SET, no advisory lock, no cursor).
+
+        For the few writes on a hot path that are one statement. Reports intake, in one
+        process (2026-11-26): 0.2-0.3 ms less CPU per report than `DriverStatement.execute`
+        on an autocommit connection, 1.3-1.5 ms in all. Errors are raised as SQLAlchemy's
+        `DBAPIError`, so they are answered like any other statement's."""
+        pool = self._driver_pool or await self._open_driver_pool()
+        try:
+            async with pool.acquire() as connection:
+                row: asyncpg.Record | None = await connection.fetchrow(
+                    statement.sql, *statement.arguments(parameters)
+                )
+                return row
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise sa_exc.DBAPIError(statement.sql, None, exc) from exc
+
+    async def _open_driver_pool(self) -> asyncpg.Pool:
+        async with self._driver_pool_opening:
+            if self._driver_pool is None:
+                url = self.engine.url.set(drivername="postgresql")
+                self._driver_pool = await asyncpg.create_pool(
+                    url.render_as_string(hide_password=False),
+                    min_size=0,
+                    max_size=self._pool_size,
+                    max_inactive_connection_lifetime=CONNECTION_LIFETIME_S,
+                    reset=_leave_as_is,
+                    **CONNECT_ARGS,
+                )
+        return self._driver_pool
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -157,4 +209,7 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._driver_pool is not None:
+            await self._driver_pool.close()
+            self._driver_pool = None
         await self.engine.dispose()

@@ -8,13 +8,15 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from usm_reports.duplicates.repository import candidate_parameters, earliest_candidate
 from usm_reports.main import create_app
 from usm_reports.models import DistrictCopy, Report, ReportStatusChange
 from usmdev.events import geography_updated
+from usmdev.postgres import EmbeddedPostgres
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
+from usmdev.waiting import eventually
 from usmkit.db import DriverStatement
 
 SeedCity = Callable[..., Awaitable[None]]
@@ -308,3 +310,33 @@ async def test_the_duplicate_search_planned_on_a_small_table_reads_one_row_on_a_
             )
             # The same plan, on 501 reports at the same spot: still one entry read.
             assert await entries_read() == {"ix_reports_city_category_code_submitted_at": 1}
+
+
+async def test_a_report_written_by_itself_meets_a_database_restart_with_503_and_recovers(
+    usm_service: ServiceFactory, seed_city: SeedCity, usm_postgres: EmbeddedPostgres
+) -> None:
+    # Without an Idempotency-Key, intake writes on the driver's own pool
+    # (`Database.fetch_committed`): its dead connections must answer as the session's do.
+    async with usm_service("reports") as reports, reports.client() as anonymous:
+        await seed_city(reports)
+        assert (await anonymous.post("/api/v1/reports", json=STREETLIGHT)).status_code == 201
+        usm_postgres.stop()
+        try:
+            refused = await anonymous.post("/api/v1/reports", json=STREETLIGHT)
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.headers["retry-after"] == "2"
+        finally:
+            usm_postgres.start()
+
+        async def accepted() -> bool:
+            response = await anonymous.post("/api/v1/reports", json=STREETLIGHT)
+            return response.status_code == 201
+
+        await eventually(accepted, timeout_s=30, what="intake to write again")
+        # The session's pool still holds connections from before the restart.
+        await reports.runtime.database.engine.dispose()
+        async with reports.runtime.database.sessions() as session:
+            count = await session.scalar(select(func.count()).select_from(Report))
+        # The refused report left nothing; each accepted one is there once.
+        assert count == 2

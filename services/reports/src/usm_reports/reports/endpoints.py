@@ -63,7 +63,7 @@ async def submit_report(
             report_in=report_in,
             vault=vault_for(runtime),
             # With an Idempotency-Key, the key's row must commit with the report.
-            standalone=runtime.database.engine if idempotency.key is None else None,
+            standalone=runtime.database if idempotency.key is None else None,
         )
         return ReportReceipt(
             id=report.id,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, exists, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_reports.duplicates.repository import (
     Place,
@@ -18,7 +18,7 @@ from usm_reports.duplicates.repository import (
 )
 from usm_reports.models import Category, DistrictCopy, Report, ReportStatusChange, kit_tables
 from usm_reports.reports.filters import ReportFilter
-from usmkit.db import DriverStatement
+from usmkit.db import Database, DriverStatement
 from usmkit.pagination import PageParams
 from usmkit.problems import BadRequest
 
@@ -152,7 +152,7 @@ class ReportRepository:
         *,
         guard: IntakeGuard,
         link: DuplicateLink,
-        standalone: AsyncEngine | None = None,
+        standalone: Database | None = None,
     ) -> SubmittedReport | None:
         """Write a new report, its first history entry, its duplicate link and its event's
         outbox row in one statement (one round trip), only while `guard` holds; None, with
@@ -164,8 +164,8 @@ class ReportRepository:
         outbox row `Outbox.prepare` gives, by key: plain values, not ORM instances,
         which intake never needs (building the two cost about 80 µs per report).
 
-        Given `standalone` (the session's engine, when its transaction holds nothing
-        else), the statement runs on an autocommit connection of its own: one statement
+        Given `standalone` (the session's database, when its transaction holds nothing
+        else), the statement runs by itself (`Database.fetch_committed`): one statement
         is atomic by itself, and the BEGIN and COMMIT round trips are saved."""
         place = place_of(
             latitude=report["latitude"],
@@ -191,10 +191,8 @@ class ReportRepository:
             statement = _submission(place, guard.located, connection.dialect)
             row = (await statement.execute(connection, parameters)).first()
         else:
-            async with standalone.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                statement = _submission(place, guard.located, connection.dialect)
-                row = (await statement.execute(autocommit, parameters)).first()
+            statement = _submission(place, guard.located, standalone.engine.dialect)
+            row = await standalone.fetch_committed(statement, parameters)
         if row is None:
             return None
         return SubmittedReport(
@@ -204,7 +202,8 @@ class ReportRepository:
             sensitivity=report["sensitivity"],
             district_code=report["district_code"],
             submitted_at=report["submitted_at"],
-            possible_duplicate_of_id=row.possible_duplicate_of_id,
+            # The statement's one column.
+            possible_duplicate_of_id=row[0],
         )
 
     async def get(self, report_id: uuid.UUID, *, for_update: bool = False) -> Report | None:

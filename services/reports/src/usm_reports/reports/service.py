@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from usm_reports.audit.service import record_reads, record_sensitive_reads, reveals_sensitive
 from usm_reports.categories.attributes import check_attributes
@@ -32,6 +32,7 @@ from usm_reports.reports.schemas import (
 from usm_reports.reports.workflow import refusal
 from usmkit.auth import Principal, require_city
 from usmkit.concurrency import etag_for, require_if_match
+from usmkit.db import Database
 from usmkit.events.outbox import Outbox
 from usmkit.problems import (
     Conflict,
@@ -64,14 +65,14 @@ async def submit_report(
     channel: Channel = "api",
     attributes_as_text: bool = False,
     require_answers: bool = True,
-    standalone: AsyncEngine | None = None,
+    standalone: Database | None = None,
 ) -> tuple[SubmittedReport, str]:
     """Record a report in its district, link it to an earlier report it may duplicate,
     and announce it (`report.submitted`); returns the report and its tracking code, which
     exists nowhere else afterwards.
 
     `require_answers=False` lets required attributes go unanswered, for channels that
-    cannot ask (SMS); moderators complete them. `standalone`, the session's engine, says
+    cannot ask (SMS); moderators complete them. `standalone`, the session's database, says
     the session's transaction holds nothing else: the write, one statement, may then
     commit by itself, without the BEGIN and COMMIT round trips."""
     tracking_code = secrets.token_urlsafe(TRACKING_CODE_BYTES)
