@@ -22,7 +22,7 @@ from usm_gateway.openapi import merge_specs
 from usm_gateway.proxy import PROXY_METHODS, ProxyApp
 from usm_gateway.state import Gateway, GatewayDep
 from usm_gateway.upstream import UpstreamError
-from usmkit.app import operation_id
+from usmkit.app import NO_TELEMETRY, operation_id
 from usmkit.auth import ROLE_SCOPES
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
 from usmkit.open311 import Open311Error, format_of_path, render_error
@@ -34,6 +34,7 @@ from usmkit.problems import (
     problem_openapi,
     problem_response,
 )
+from usmkit.runtime import settle_garbage_collection
 
 READY_TIMEOUT_S = 3.0
 ADMIN_PREFIX = "/api/v1/admin/"
@@ -143,6 +144,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settle_garbage_collection(settings.environment)
         try:
             yield
         finally:
@@ -160,9 +162,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
-        # USM configures no OpenTelemetry; FastAPI's native telemetry would still look up the
-        # global providers on every call.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
+        telemetry=NO_TELEMETRY,
     )
     app.state.gateway = gateway
     install_problem_handlers(app)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from starlette.responses import Response
 
 from usmkit.admission import AdmissionLimit
@@ -17,6 +18,9 @@ from usmkit.problems import install_problem_handlers, problem_openapi
 from usmkit.runtime import RuntimeDep, ServiceRuntime, lifespan_for
 
 READY_TIMEOUT_S = 3.0
+# USM configures no OpenTelemetry; FastAPI's native telemetry would still look up the global
+# providers on every call.
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -72,6 +76,7 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan_for(runtime),
         generate_unique_id_function=operation_id,
+        telemetry=NO_TELEMETRY,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
