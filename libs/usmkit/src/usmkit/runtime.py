@@ -190,10 +190,20 @@ RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed before the response is sent."""
+    """One transaction per request, committed before the response is sent. It begins with
+    the session's first statement: a request that never uses it (reports intake writing by
+    itself, `Database.fetch_committed`) sends nothing and pays for no commit or close."""
     runtime = await get_runtime(request)
-    async with runtime.database.transaction() as session:
+    session = runtime.database.sessions()
+    try:
         yield session
+        if session.in_transaction():
+            await session.commit()
+            await session.close()
+    except BaseException:
+        # Rolls back whatever began, a failed commit included, and frees the connection.
+        await session.close()
+        raise
     # New outbox rows were committed: let the relay publish now. (Not after reads: an empty
     # poll is four round trips.)
     if session.info.get(EVENTS_WRITTEN):
