@@ -197,13 +197,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     session = runtime.database.sessions()
     try:
         yield session
-        if session.in_transaction():
-            await session.commit()
-            await session.close()
     except BaseException:
-        # Rolls back whatever began, a failed commit included, and frees the connection.
-        await session.close()
-        raise
+        # Closing rolls back whatever began and frees the connection; the session's own
+        # exit closes it even if the request is cancelled meanwhile.
+        async with session:
+            raise
+    if session.in_transaction():
+        # A failed commit is closed (rolled back) the same way, and raised.
+        async with session:
+            await session.commit()
     # New outbox rows were committed: let the relay publish now. (Not after reads: an empty
     # poll is four round trips.)
     if session.info.get(EVENTS_WRITTEN):
