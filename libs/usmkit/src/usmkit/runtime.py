@@ -190,22 +190,11 @@ RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed before the response is sent. It begins with
-    the session's first statement: a request that never uses it (reports intake writing by
-    itself, `Database.fetch_committed`) sends nothing and pays for no commit or close."""
+    """One transaction per request, committed before the response is sent; a request that
+    never uses it (reports intake writing by itself) sends nothing (`Database.transaction`)."""
     runtime = await get_runtime(request)
-    session = runtime.database.sessions()
-    try:
+    async with runtime.database.transaction() as session:
         yield session
-    except BaseException:
-        # Closing rolls back whatever began and frees the connection; the session's own
-        # exit closes it even if the request is cancelled meanwhile.
-        async with session:
-            raise
-    if session.in_transaction():
-        # A failed commit is closed (rolled back) the same way, and raised.
-        async with session:
-            await session.commit()
     # New outbox rows were committed: let the relay publish now. (Not after reads: an empty
     # poll is four round trips.)
     if session.info.get(EVENTS_WRITTEN):
