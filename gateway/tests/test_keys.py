@@ -3,10 +3,14 @@
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import func, select, update
 
 from usm_gateway.identity import mint_dev_token
-from usmdev.pytest_plugin import GatewayFactory
+from usm_gateway.models import idempotency_keys
+from usmdev.pytest_plugin import GatewayAppFactory, GatewayFactory
+from usmdev.waiting import eventually
 from usmkit.auth import verify_internal_token
+from usmkit.db import Database
 from usmkit.settings import DEVELOPMENT_SECRET
 
 ADMIN = {
@@ -166,6 +170,39 @@ async def test_admin_posts_are_idempotent(upstream: str, usm_gateway: GatewayFac
     assert first_rotation.json()["key"] != first_key.json()["key"]
     assert len(keys) == 2  # the issued key (revoked by its rotation) and its one replacement
     assert rotated_works.status_code == 200
+
+
+async def test_stored_answers_are_forgotten_after_a_day(
+    upstream: str, usm_gateway_app: GatewayAppFactory
+) -> None:
+    async with (
+        usm_gateway_app({"reports": upstream}, housekeeping_interval_s=0.05) as app,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+        ) as client,
+    ):
+        retry = {**ADMIN, "Idempotency-Key": "client-5a0e2c1f-forgotten"}
+        first = await client.post("/api/v1/admin/clients", json={"name": "p"}, headers=retry)
+        database: Database = app.state.gateway.database
+        async with database.transaction() as session:
+            await session.execute(
+                update(idempotency_keys).values(
+                    created_at=func.now() - timedelta(hours=24, minutes=1)
+                )
+            )
+
+        async def forgotten() -> bool:
+            async with database.transaction() as session:
+                count = select(func.count()).select_from(idempotency_keys)
+                return await session.scalar(count) == 0
+
+        await eventually(forgotten, what="the day-old answer deleted")
+        # Client names are unique: a new request must name another.
+        later = await client.post("/api/v1/admin/clients", json={"name": "q"}, headers=retry)
+    assert (first.status_code, later.status_code) == (201, 201)
+    # The same key a day later is free: within the day, another body with it is refused.
+    assert later.json()["name"] == "q"
+    assert "idempotent-replayed" not in later.headers
 
 
 async def test_keys_act_only_in_their_open311_jurisdictions(

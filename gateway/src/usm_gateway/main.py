@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,12 +19,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from usm_gateway import SERVICE_NAME
 from usm_gateway.config import GatewaySettings
 from usm_gateway.keys.endpoints import router as keys_router
+from usm_gateway.models import idempotency_keys
 from usm_gateway.openapi import merge_specs
 from usm_gateway.proxy import PROXY_METHODS, ProxyApp
 from usm_gateway.state import Gateway, GatewayDep
 from usm_gateway.upstream import UpstreamError
 from usmkit.app import NO_TELEMETRY, operation_id
 from usmkit.auth import ROLE_SCOPES
+from usmkit.housekeeping import idempotency_expiry
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
 from usmkit.open311 import Open311Error, format_of_path, render_error
 from usmkit.policy import OPEN311_PREFIX, security_openapi
@@ -34,7 +37,12 @@ from usmkit.problems import (
     problem_openapi,
     problem_response,
 )
-from usmkit.runtime import settle_garbage_collection
+from usmkit.runtime import (
+    STOP_GRACE_S,
+    housekeeping,
+    repeat_until,
+    settle_garbage_collection,
+)
 
 READY_TIMEOUT_S = 3.0
 ADMIN_PREFIX = "/api/v1/admin/"
@@ -145,9 +153,25 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settle_garbage_collection(settings.environment)
+        stopping = asyncio.Event()
+        # The gateway's one kit table: the answers it keeps for Idempotency-Key.
+        purging = asyncio.create_task(
+            repeat_until(
+                stopping,
+                housekeeping(
+                    gateway.database,
+                    (idempotency_expiry(idempotency_keys, settings),),
+                    settings.housekeeping_interval_s,
+                ),
+            )
+        )
         try:
             yield
         finally:
+            stopping.set()
+            # A round under way ends first (a statement or two), or is cancelled.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(purging, STOP_GRACE_S)
             await gateway.close()
 
     app = FastAPI(

@@ -98,9 +98,10 @@ IdempotencyKeyHeader = Annotated[
         min_length=16,
         max_length=200,
         description=(
-            "Repeat a POST safely: the same key returns the first result. Use an "
-            "unguessable value such as a UUID: for anonymous callers the key is the only "
-            "thing that ties a retry to the first request."
+            "Repeat a POST safely: the same key returns the first result, for 24 hours "
+            "(the deployment's `IDEMPOTENCY_KEY_RETENTION_HOURS`). Use an unguessable value "
+            "such as a UUID: for anonymous callers the key is the only thing that ties a "
+            "retry to the first request."
         ),
     ),
 ]

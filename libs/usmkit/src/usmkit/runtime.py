@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -20,6 +21,7 @@ from usmkit.events.consumer import ConsumerRunner, Subscription
 from usmkit.events.kafka import ProducerHolder
 from usmkit.events.outbox import EVENTS_WRITTEN, Outbox
 from usmkit.events.relay import OutboxRelay
+from usmkit.housekeeping import Expiry, kit_expiries, purge_expired
 from usmkit.settings import KitSettings
 from usmkit.tables import KitTables
 
@@ -39,6 +41,27 @@ class Repeated:
     name: str
     interval_s: float
     work: Callable[[], Awaitable[object]]
+
+
+async def repeat_until(stopping: asyncio.Event, repeated: Repeated) -> None:
+    """The rounds of `repeated`, until `stopping` is set."""
+    while not stopping.is_set():
+        try:
+            await repeated.work()
+        except Exception:
+            # The loop must outlive a database or broker hiccup.
+            logger.exception("%s failed; the next round tries again", repeated.name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=repeated.interval_s)
+
+
+def housekeeping(database: Database, expiries: tuple[Expiry, ...], interval_s: float) -> Repeated:
+    """The purge of expired rows of the kit's tables (usmkit.housekeeping), on a schedule."""
+
+    async def purge_now() -> None:
+        await purge_expired(database, expiries, now=datetime.now(UTC))
+
+    return Repeated(name="housekeeping", interval_s=interval_s, work=purge_now)
 
 
 @dataclass
@@ -92,6 +115,13 @@ class ServiceRuntime:
                 producer=self.producer,
                 subscription=self.subscription,
             )
+        self.repeat(
+            housekeeping(
+                self.database,
+                kit_expiries(self.tables, self.settings),
+                self.settings.housekeeping_interval_s,
+            )
+        )
 
     def repeat(self, repeated: Repeated) -> None:
         """Run `repeated` next to the relay and the consumer, from the next start on."""
@@ -108,17 +138,7 @@ class ServiceRuntime:
         if self.consumer is not None and self.settings.consumers_enabled:
             self._spawn(self.consumer.run(self._stopping), "consumer")
         for repeated in self._repeated:
-            self._spawn(self._rounds_of(repeated), repeated.name)
-
-    async def _rounds_of(self, repeated: Repeated) -> None:
-        while not self._stopping.is_set():
-            try:
-                await repeated.work()
-            except Exception:
-                # The loop must outlive a database or broker hiccup.
-                logger.exception("%s failed; the next round tries again", repeated.name)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=repeated.interval_s)
+            self._spawn(repeat_until(self._stopping, repeated), repeated.name)
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=f"{self.service_name}-{name}")

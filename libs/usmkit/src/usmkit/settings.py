@@ -33,6 +33,16 @@ class KitSettings(BaseSettings):
     kafka_enable_idempotence: bool = False
     internal_jwt_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     outbox_poll_interval_s: float = 0.2
+    # Housekeeping of the kit's tables (usmkit.housekeeping), every this often.
+    housekeeping_interval_s: float = Field(default=3600.0, gt=0)
+    # Published events stay in the outbox this long, for operators to look into.
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    # Longer than the topics keep events (7 days, deploy/k8s/platform/kafka-topics.yaml): a
+    # consumer group whose offsets expired reads its topics again from the start, and must
+    # still know every event it already handled.
+    inbox_retention_days: float = Field(default=14.0, gt=0)
+    # A repeated POST within this time gets the first answer (as most APIs: a day).
+    idempotency_key_retention_hours: float = Field(default=24.0, gt=0)
     consumer_max_attempts: int = 5
     consumer_retry_backoff_s: float = 0.2
     consumers_enabled: bool = True
