@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from usmdev.catalog import DATABASE_SPECS, SERVICE_SPECS
-from usmkit.events.topics import ALL_TOPICS
+from usmkit.events.topics import ALL_TOPICS, TOPIC_RETENTION_MS
+from usmkit.settings import KitSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -277,6 +278,10 @@ def test_kafka_is_kraft_with_three_dual_role_nodes_and_the_topics() -> None:
         assert topic["spec"]["partitions"] == 12
         assert topic["spec"]["replicas"] == 3
         assert topic["spec"]["config"]["min.insync.replicas"] == 2
+        assert topic["spec"]["config"]["retention.ms"] == TOPIC_RETENTION_MS
+    # A consumer group reading its topics again from the start must still know every event.
+    inbox_retention_ms = KitSettings().inbox_retention_days * 24 * 3600 * 1000
+    assert inbox_retention_ms > TOPIC_RETENTION_MS
 
 
 def test_postgres_has_a_role_and_database_per_service() -> None:

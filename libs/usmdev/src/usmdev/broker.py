@@ -11,7 +11,7 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from usmdev.waiting import wait_until
-from usmkit.events.topics import ALL_TOPICS
+from usmkit.events.topics import ALL_TOPICS, TOPIC_RETENTION_MS
 
 START_TIMEOUT_S = 30
 # As many as Tansu gives a topic it creates on first use. After a restart (its data lives
@@ -43,7 +43,15 @@ async def create_topics(
         missing = [topic for topic in topics if topic not in existing]
         if missing:
             await admin.create_topics(
-                [NewTopic(topic, partitions, replication_factor) for topic in missing]
+                [
+                    NewTopic(
+                        topic,
+                        partitions,
+                        replication_factor,
+                        topic_configs={"retention.ms": str(TOPIC_RETENTION_MS)},
+                    )
+                    for topic in missing
+                ]
             )
         return missing
     finally:

@@ -158,7 +158,8 @@ def topics_command(
     ),
     prefix: Annotated[str, typer.Option(envvar="USM_KAFKA_TOPIC_PREFIX")] = "",
 ) -> None:
-    """Create the USM topics that are missing (for brokers that do not auto-create)."""
+    """Create the USM topics that are missing (for brokers that do not auto-create), keeping
+    events 7 days (`retention.ms`), less than the services' inboxes remember them."""
     from usmdev.broker import create_topics
     from usmkit.events.topics import ALL_TOPICS
 

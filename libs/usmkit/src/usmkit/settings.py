@@ -37,7 +37,7 @@ class KitSettings(BaseSettings):
     housekeeping_interval_s: float = Field(default=3600.0, gt=0)
     # Published events stay in the outbox this long, for operators to look into.
     outbox_retention_days: float = Field(default=7.0, gt=0)
-    # Longer than the topics keep events (7 days, deploy/k8s/platform/kafka-topics.yaml): a
+    # Longer than the topics keep events (usmkit.events.topics.TOPIC_RETENTION_MS, 7 days): a
     # consumer group whose offsets expired reads its topics again from the start, and must
     # still know every event it already handled.
     inbox_retention_days: float = Field(default=14.0, gt=0)
