@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usmdev.broker import EmbeddedBroker
@@ -12,7 +13,7 @@ from usmdev.events import city_registered
 from usmdev.pytest_plugin import KitDatabase
 from usmdev.waiting import eventually
 from usmkit.events.cloudevents import CloudEvent, SchemaRegistry, event_type
-from usmkit.events.consumer import ConsumerRunner, Subscription, Together
+from usmkit.events.consumer import ConsumerRunner, Handler, Subscription, Together
 from usmkit.events.kafka import ProducerHolder
 from usmkit.events.topics import DEAD_LETTER_TOPIC, topic_for
 from usmkit.settings import KitSettings
@@ -57,7 +58,7 @@ def dead_letter_reader(broker: EmbeddedBroker, prefix: str) -> AIOKafkaConsumer:
 
 
 def runner_for(
-    kit: KitDatabase, broker: EmbeddedBroker, prefix: str, handler: Recorder | Together
+    kit: KitDatabase, broker: EmbeddedBroker, prefix: str, handler: Handler | Together
 ) -> tuple[ConsumerRunner, ProducerHolder]:
     settings = KitSettings(
         environment="test",
@@ -171,6 +172,57 @@ async def test_poison_events_go_to_the_dead_letter_topic_and_the_consumer_carrie
     assert reasons[1].startswith("not a valid CloudEvent")
     assert reasons[2].startswith(f"{CITY_REGISTERED} data invalid at slug")
     assert {letter["usm-dlq-consumer"] for letter in letters} == {"kit-test"}
+
+
+class Gate:
+    """A handler that holds the first event until opened."""
+
+    def __init__(self) -> None:
+        self.holding = asyncio.Event()
+        self.opened = asyncio.Event()
+        self.applied: list[str] = []
+
+    async def __call__(self, session: AsyncSession, event: CloudEvent) -> None:
+        self.holding.set()
+        await self.opened.wait()
+        self.applied.append(event.subject)
+
+
+async def test_the_consumer_shows_how_many_events_it_has_yet_to_handle(
+    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    handler = Gate()
+    runner, producer = runner_for(usm_kit_database, usm_broker, usm_topic_prefix, handler)
+    source = AIOKafkaProducer(bootstrap_servers=usm_broker.bootstrap_servers, acks="all")
+    await source.start()
+    cities = [f"city-{index}" for index in range(5)]
+    for city in cities:
+        # One key: one partition, in this order.
+        await source.send_and_wait(
+            usm_topic_prefix + topic_for("network"), city_registered(city).to_bytes(), key=b"k"
+        )
+    await source.stop()
+
+    def lag() -> float | None:
+        return REGISTRY.get_sample_value("usm_consumer_lag_events", {"service": "kit-test"})
+
+    stopping = asyncio.Event()
+    task = asyncio.create_task(runner.run(stopping))
+    try:
+        await asyncio.wait_for(handler.holding.wait(), 60)
+        # The five came in one fetch; the first is being handled.
+        assert lag() == 5
+        handler.opened.set()
+
+        async def all_handled() -> bool:
+            return handler.applied == cities and lag() == 0
+
+        await eventually(all_handled, what="the five handled and the lag back to 0")
+    finally:
+        handler.opened.set()
+        stopping.set()
+        await task
+        await producer.close()
 
 
 def record_of(offset: int, payload: bytes) -> ConsumerRecord[bytes, bytes]:

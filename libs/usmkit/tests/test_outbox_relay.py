@@ -4,10 +4,13 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaConnectionError
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select, text
 
 from usmdev.broker import EmbeddedBroker
@@ -290,3 +293,37 @@ async def test_each_batch_is_marked_with_a_plan_for_the_outbox_as_it_is_now(
             await producer.close()
             await kit.database.dispose()
     assert [tuple(row) for row in plans] == [(0, 8)]
+
+
+def oldest_waiting_s() -> float | None:
+    return REGISTRY.get_sample_value("usm_outbox_oldest_waiting_seconds", {"service": "network"})
+
+
+async def test_the_relay_shows_how_long_the_first_waiting_event_has_waited(
+    usm_kit_database: KitDatabase, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> None:
+    kit = usm_kit_database
+    outbox = outbox_for(kit, prefix=usm_topic_prefix)
+    await record(kit, outbox, "durban")
+    async with kit.database.transaction() as session:
+        # Recorded a minute ago.
+        await session.execute(
+            kit.tables.outbox.update().values(created_at=func.now() - timedelta(minutes=1))
+        )
+    away = ProducerHolder(
+        settings_for(f"127.0.0.1:{free_port()}", usm_topic_prefix), client_id="test"
+    )
+    with pytest.raises(KafkaConnectionError):
+        await relay_for(kit, away, poll_interval_s=0.05).publish_pending()
+    # The broker is away: the wait shows at each try.
+    assert (oldest_waiting_s() or 0) >= 60
+    producer = ProducerHolder(
+        settings_for(usm_broker.bootstrap_servers, usm_topic_prefix), client_id="test"
+    )
+    relay = relay_for(kit, producer, poll_interval_s=0.05)
+    try:
+        assert await relay.publish_pending() == 1
+        assert await relay.publish_pending() == 0
+    finally:
+        await producer.close()
+    assert oldest_waiting_s() == 0

@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,6 +34,18 @@ EVENTS_CONSUMED = Counter(
 )
 EVENTS_DEAD_LETTERED = Counter(
     "usm_events_dead_lettered_total", "Events sent to the dead-letter topic", ["service"]
+)
+# How late events are, where operators can alert on it (the relay and the consumers log only
+# failures): both are per process, so take the largest across a service's replicas.
+OUTBOX_OLDEST_WAITING = Gauge(
+    "usm_outbox_oldest_waiting_seconds",
+    "Age of the first event waiting in the outbox at the relay's last look (0: none waiting)",
+    ["service"],
+)
+CONSUMER_LAG = Gauge(
+    "usm_consumer_lag_events",
+    "Events on the consumer's partitions not yet handled, as of its last fetch",
+    ["service"],
 )
 
 

@@ -18,7 +18,7 @@ from usmkit.events.cloudevents import CloudEvent, InvalidEvent, SchemaRegistry
 from usmkit.events.kafka import ProducerHolder, new_consumer
 from usmkit.events.lifecycle import pause
 from usmkit.events.topics import DEAD_LETTER_TOPIC
-from usmkit.observability import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from usmkit.observability import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from usmkit.settings import KitSettings
 from usmkit.tables import KitTables
 
@@ -84,6 +84,8 @@ class ConsumerRunner:
         self._claim = insert(self.inbox).on_conflict_do_nothing().returning(self.inbox.c.event_id)
         self._consumer: AIOKafkaConsumer | None = None
         self._processed: dict[TopicPartition, int] = {}
+        # Per partition, the events not yet handled as of its last fetch.
+        self._lag: dict[TopicPartition, int] = {}
 
     async def handle(self, event: CloudEvent) -> bool:
         """Apply one event in one transaction with its inbox row; False if seen before."""
@@ -272,8 +274,24 @@ class ConsumerRunner:
             # by more events. What is there is returned at once, so nothing waits for more.
             batches = await consumer.getmany(timeout_ms=500, max_records=500)
             for partition, records in batches.items():
+                if not records:
+                    continue
+                self._note_lag(consumer, partition, records[0].offset)
                 await self.process_all(partition, records)
+                self._note_lag(consumer, partition, records[-1].offset + 1)
             await self.commit_processed()
+
+    def _note_lag(
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, next_offset: int
+    ) -> None:
+        """What is left on `partition` from `next_offset` on, by the end its fetch saw."""
+        highwater = consumer.highwater(partition)
+        if highwater is not None:
+            self._lag[partition] = max(0, highwater - next_offset)
+        assigned = consumer.assignment()
+        CONSUMER_LAG.labels(self.service).set(
+            sum(lag for owned, lag in self._lag.items() if owned in assigned)
+        )
 
     async def _stop(self, consumer: AIOKafkaConsumer, *, commit: bool) -> None:
         try:
@@ -282,6 +300,7 @@ class ConsumerRunner:
         except Exception:
             logger.warning("final commit failed; events will be redelivered", exc_info=True)
         self._processed = {}
+        self._lag = {}
         self._consumer = None
         try:
             await asyncio.wait_for(consumer.stop(), 10)

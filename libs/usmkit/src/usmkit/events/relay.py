@@ -14,7 +14,7 @@ from usmkit.db import Database
 from usmkit.events.cloudevents import CONTENT_TYPE
 from usmkit.events.kafka import OutgoingMessage, ProducerHolder
 from usmkit.events.lifecycle import pause
-from usmkit.observability import EVENTS_PUBLISHED
+from usmkit.observability import EVENTS_PUBLISHED, OUTBOX_OLDEST_WAITING
 from usmkit.tables import KitTables
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class OutboxRelay:
                         self.table.c.id,
                         self.table.c.topic,
                         self.table.c.message_key,
+                        self.table.c.created_at,
                         # As PostgreSQL prints it: sent as is, never decoded and encoded again.
                         cast(self.table.c.envelope, Text).label("envelope"),
                     )
@@ -74,6 +75,11 @@ class OutboxRelay:
                     .limit(BATCH_SIZE)
                 )
             ).all()
+            # Before sending: while the broker is away, each retry shows the wait growing.
+            # (A replica without the lock sees nothing waiting.)
+            OUTBOX_OLDEST_WAITING.labels(self.service).set(
+                (datetime.now(UTC) - rows[0].created_at).total_seconds() if rows else 0.0
+            )
             # All or nothing: if any send fails, no row is marked and the batch is sent again
             # (consumers drop what they already have through their inbox).
             await self.producer.send_all(
