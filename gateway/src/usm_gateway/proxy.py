@@ -7,12 +7,11 @@ than the forwarding itself, and every millisecond here is added to every call.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from usm_gateway.config import GatewaySettings
@@ -20,6 +19,7 @@ from usm_gateway.identity import Authenticator
 from usm_gateway.ratelimit import RateLimiter, route_class
 from usm_gateway.upstream import Unforwardable, Upstream, UpstreamTimeout, UpstreamUnavailable
 from usmkit.auth import mint_internal_token
+from usmkit.lanes import exception_handler_for
 from usmkit.observability import REQUEST_ID_HEADER
 from usmkit.problems import (
     BadRequest,
@@ -62,8 +62,6 @@ API_PREFIX = "/api/v1/"
 OPEN311_V2_PREFIX = "/open311/v2/"
 # The gateway's own routes under the API prefix (the admin API) are FastAPI's.
 OWN_SERVICE = "admin"
-
-ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def service_of(path: str) -> str | None:
@@ -202,7 +200,7 @@ class ProxyApp:
                 limiter=self.limiter,
             )
         except Exception as exc:
-            handler = self._handler_for(exc)
+            handler = exception_handler_for(self.exception_handlers, exc)
             if handler is None:
                 raise
             response = await handler(request, exc)
@@ -210,10 +208,3 @@ class ProxyApp:
             return
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-    def _handler_for(self, exc: Exception) -> ExceptionHandler | None:
-        for cls in type(exc).__mro__:
-            handler: ExceptionHandler | None = self.exception_handlers.get(cls)
-            if handler is not None:
-                return handler
-        return None

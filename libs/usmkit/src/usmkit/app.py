@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -12,6 +12,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.responses import Response
 
 from usmkit.admission import AdmissionLimit
+from usmkit.lanes import Lane, Lanes
 from usmkit.observability import RequestContextMiddleware, configure_logging, metrics_response
 from usmkit.policy import security_openapi
 from usmkit.problems import install_problem_handlers, problem_openapi
@@ -68,7 +69,10 @@ def create_service_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter],
+    lanes: Mapping[tuple[str, str], Lane] | None = None,
 ) -> FastAPI:
+    """A service's app. `lanes` (method and path → lane, see usmkit.lanes) sit innermost: the
+    requests they answer still pass the request context and the admission limit."""
     configure_logging(runtime.settings.log_level)
     app = FastAPI(
         title=title,
@@ -82,6 +86,9 @@ def create_service_app(
     install_problem_handlers(app)
     problem_openapi(app)
     security_openapi(app)
+    if lanes:
+        # The handlers' own mapping: handlers installed after this call answer there too.
+        app.add_middleware(Lanes, lanes=lanes, exception_handlers=app.exception_handlers)
     app.add_middleware(RequestContextMiddleware, service=runtime.service_name)
     app.add_middleware(AdmissionLimit, limit=runtime.settings.max_concurrent_requests)
     app.include_router(health_router())

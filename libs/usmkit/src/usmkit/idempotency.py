@@ -22,6 +22,8 @@ from usmkit.problems import Conflict, UnprocessableContent
 M = TypeVar("M", bound=BaseModel)
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+# The request header, as ASGI gives it (FastAPI names `IdempotencyKeyHeader` parameters so).
+KEY_HEADER = "idempotency-key"
 NONCE_BYTES = 12
 
 

@@ -123,6 +123,16 @@ class ServiceRuntime:
             )
         )
 
+    @asynccontextmanager
+    async def request_transaction(self) -> AsyncIterator[AsyncSession]:
+        """A request's transaction (`Database.transaction`); once it committed new outbox
+        rows, the relay publishes at once. (Not after reads: an empty poll is four round
+        trips.)"""
+        async with self.database.transaction() as session:
+            yield session
+        if session.info.get(EVENTS_WRITTEN):
+            self.relay.wake()
+
     def repeat(self, repeated: Repeated) -> None:
         """Run `repeated` next to the relay and the consumer, from the next start on."""
         self._repeated.append(repeated)
@@ -213,12 +223,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response is sent; a request that
     never uses it (reports intake writing by itself) sends nothing (`Database.transaction`)."""
     runtime = await get_runtime(request)
-    async with runtime.database.transaction() as session:
+    async with runtime.request_transaction() as session:
         yield session
-    # New outbox rows were committed: let the relay publish now. (Not after reads: an empty
-    # poll is four round trips.)
-    if session.info.get(EVENTS_WRITTEN):
-        runtime.relay.wake()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

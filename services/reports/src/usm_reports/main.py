@@ -15,6 +15,7 @@ from usm_reports.open311.endpoints import router as open311_router
 from usm_reports.open311.routing import install_open311_errors
 from usm_reports.reports.endpoints import router as reports_router
 from usm_reports.reports.intake import Intake
+from usm_reports.reports.lane import INTAKE, intake_lane
 from usm_reports.retention.schedule import scheduled_retention
 from usm_reports.sms.endpoints import router as sms_router
 from usmkit.app import create_service_app
@@ -45,6 +46,7 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
             sms_router,
             open311_router,
         ],
+        lanes={INTAKE: intake_lane},
     )
     install_open311_errors(app)
     app.state.intake = Intake.from_settings(reports_settings(runtime))

@@ -1,11 +1,14 @@
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from usm_reports.models import Report
+from usm_reports.reports.intake import Intake, get_intake
+from usm_reports.reports.lane import INTAKE
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 ANALYST = principal(["city_analyst"], ["durban"])
@@ -348,3 +351,84 @@ async def test_an_address_is_enough_and_media_and_address_are_sensitive_too(
             )
         assert "555 1234" not in dump
         assert len(items) == 2
+
+
+# The intake lane (`reports.lane`) answers plain submissions as the route would, and leaves
+# every other request to the route.
+
+
+def requests_the_route_took(harness: ServiceHarness) -> list[str]:
+    """Only the route solves dependencies, the intake among them: counting the calls of
+    that one counts the requests it answered."""
+    intake: Intake = harness.app.state.intake
+    taken: list[str] = []
+
+    async def counted() -> Intake:
+        taken.append("route")
+        return intake
+
+    harness.app.dependency_overrides[get_intake] = counted
+    return taken
+
+
+async def test_a_plain_submission_is_answered_by_the_lane_as_the_route_answers_it(
+    usm_service: ServiceFactory, seed_city: SeedCity
+) -> None:
+    async with usm_service("reports") as reports, reports.client() as anonymous:
+        await seed_city(reports, districts=[CENTRAL])
+        taken = requests_the_route_took(reports)
+        by_lane = await anonymous.post("/api/v1/reports", json=STREETLIGHT)
+        assert taken == []
+        # As valid, with a charset: not what the lane takes.
+        by_route = await anonymous.post(
+            "/api/v1/reports",
+            content=json.dumps(STREETLIGHT),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+        assert taken == ["route"]
+        operations = reports.app.openapi()["paths"][INTAKE[1]]
+    # The lane sits on the route's own path and method.
+    assert INTAKE[0].lower() in operations
+    assert (by_lane.status_code, by_route.status_code) == (201, 201)
+    assert by_lane.headers.keys() == by_route.headers.keys()
+    assert by_lane.headers["content-type"] == by_route.headers["content-type"]
+    lane_receipt, route_receipt = by_lane.json(), by_route.json()
+    assert lane_receipt.keys() == route_receipt.keys()
+    for key in ("status", "district_code"):
+        assert lane_receipt[key] == route_receipt[key]
+    assert len(lane_receipt["tracking_code"]) == len(route_receipt["tracking_code"])
+    for receipt in (lane_receipt, route_receipt):
+        assert datetime.fromisoformat(receipt["submitted_at"]).utcoffset() is not None
+
+
+async def test_requests_the_lane_does_not_take_are_answered_by_the_route(
+    usm_service: ServiceFactory, seed_city: SeedCity
+) -> None:
+    analyst = principal(["city_analyst"], ["durban"])
+    analyst.scopes.remove("reports:submit")
+    async with (
+        usm_service("reports") as reports,
+        reports.client() as anonymous,
+        reports.client(analyst) as no_submit,
+    ):
+        await seed_city(reports, districts=[CENTRAL])
+        taken = requests_the_route_took(reports)
+        keyed = {"Idempotency-Key": "lane-test-6d2f0c1e-retry"}
+        first = await anonymous.post("/api/v1/reports", json=STREETLIGHT, headers=keyed)
+        again = await anonymous.post("/api/v1/reports", json=STREETLIGHT, headers=keyed)
+        invalid = await anonymous.post("/api/v1/reports", json={**STREETLIGHT, "latitude": "x"})
+        broken = await anonymous.post(
+            "/api/v1/reports",
+            content=b'{"city": "durban",',
+            headers={"Content-Type": "application/json"},
+        )
+        refused = await no_submit.post("/api/v1/reports", json=STREETLIGHT)
+    # All but the broken one, which the route refuses before it solves any dependency.
+    assert len(taken) == 4
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    for problem, status in ((invalid, 422), (broken, 422), (refused, 403)):
+        assert problem.status_code == status, problem.text
+        assert problem.headers["content-type"] == "application/problem+json"
+    assert [tuple(error["loc"]) for error in invalid.json()["errors"]] == [("body", "latitude")]

@@ -35,7 +35,6 @@ from usmkit.open311 import Open311Error, render
 from usmkit.problems import UnprocessableContent
 from usmkit.runtime import RuntimeDep, SessionDep
 
-SUBMIT_SCOPE = "reports:submit"
 FormatPath = Annotated[Literal["json", "xml"], Path(description="`json` or `xml`.")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     "4XX": {
@@ -189,7 +188,7 @@ async def post_request(
     session: SessionDep,
     runtime: RuntimeDep,
     intake: IntakeDep,
-    principal: Annotated[Principal, Depends(require_scope(SUBMIT_SCOPE))],
+    principal: Annotated[Principal, Depends(require_scope(reports_service.SUBMIT_SCOPE))],
     idempotency: IdempotencyDep,
 ) -> Response:
     """Create a service request: `service_code`; `lat`+`long`, `address_string` or

@@ -1,5 +1,6 @@
 import math
 import uuid
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
@@ -40,7 +41,7 @@ async def submit_report(
     runtime: RuntimeDep,
     intake: IntakeDep,
     idempotency: IdempotencyDep,
-    principal: Annotated[Principal, Depends(require_scope("reports:submit"))],
+    principal: Annotated[Principal, Depends(require_scope(service.SUBMIT_SCOPE))],
 ) -> ReportReceipt:
     """Submit a report, anonymously or not.
 
@@ -55,24 +56,15 @@ async def submit_report(
     report.
     """
 
-    async def write() -> ReportReceipt:
-        report, tracking_code = await service.submit_report(
-            session=session,
-            outbox=runtime.outbox,
-            intake=intake,
-            report_in=report_in,
-            vault=vault_for(runtime),
-            # With an Idempotency-Key, the key's row must commit with the report.
-            standalone=runtime.database if idempotency.key is None else None,
-        )
-        return ReportReceipt(
-            id=report.id,
-            tracking_code=tracking_code,
-            status="submitted",
-            district_code=report.district_code,
-            submitted_at=report.submitted_at,
-        )
-
+    write = partial(
+        service.accept_report,
+        session=session,
+        runtime=runtime,
+        intake=intake,
+        report_in=report_in,
+        # With an Idempotency-Key, the key's row must commit with the report.
+        by_itself=idempotency.key is None,
+    )
     return await idempotency.run(session, ReportReceipt, write)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from usm_reports.audit.service import record_reads, record_sensitive_reads, reveals_sensitive
 from usm_reports.categories.attributes import check_attributes
 from usm_reports.models import Report, ReportStatusChange, city_directory
-from usm_reports.reports.contacts import ContactVault
+from usm_reports.reports.contacts import ContactVault, vault_for
 from usm_reports.reports.intake import CategoryRule, Intake
 from usm_reports.reports.privacy import cell_of
 from usm_reports.reports.repository import (
@@ -25,6 +25,7 @@ from usm_reports.reports.schemas import (
     ReportContact,
     ReportCreate,
     ReportRead,
+    ReportReceipt,
     ReportStatusChangeCreate,
     ReportStatusChangeRead,
     ReportTracking,
@@ -40,9 +41,12 @@ from usmkit.problems import (
     NotFound,
     UnprocessableContent,
 )
+from usmkit.runtime import ServiceRuntime
 
 # The actor recorded for the submission itself: never the reporter's identity.
 REPORTER_ACTOR = "reporter"
+# Who may submit through the native API (anonymous callers have it).
+SUBMIT_SCOPE = "reports:submit"
 
 
 TRACKING_CODE_BYTES = 16
@@ -187,6 +191,34 @@ async def submit_report(
         raise Conflict("The category or the city's districts changed meanwhile; send it again.")
     outbox.written(session)
     return written, tracking_code
+
+
+async def accept_report(
+    *,
+    session: AsyncSession,
+    runtime: ServiceRuntime,
+    intake: Intake,
+    report_in: ReportCreate,
+    by_itself: bool,
+) -> ReportReceipt:
+    """A report of the native API submitted, and the reporter's receipt. `by_itself`: the
+    request's transaction holds nothing else (no Idempotency-Key row), so the report is
+    written by a statement of its own (`submit_report`'s `standalone`)."""
+    report, tracking_code = await submit_report(
+        session=session,
+        outbox=runtime.outbox,
+        intake=intake,
+        report_in=report_in,
+        vault=vault_for(runtime),
+        standalone=runtime.database if by_itself else None,
+    )
+    return ReportReceipt(
+        id=report.id,
+        tracking_code=tracking_code,
+        status="submitted",
+        district_code=report.district_code,
+        submitted_at=report.submitted_at,
+    )
 
 
 async def _active_category(
