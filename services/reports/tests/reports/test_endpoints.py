@@ -422,13 +422,20 @@ async def test_requests_the_lane_does_not_take_are_answered_by_the_route(
             content=b'{"city": "durban",',
             headers={"Content-Type": "application/json"},
         )
+        # Nested beyond what json.loads can parse.
+        deep = await anonymous.post(
+            "/api/v1/reports",
+            content=b"[" * 100_000 + b"]" * 100_000,
+            headers={"Content-Type": "application/json"},
+        )
         refused = await no_submit.post("/api/v1/reports", json=STREETLIGHT)
-    # All but the broken one, which the route refuses before it solves any dependency.
+    # All but the broken and the deep one, which the route refuses before it solves any
+    # dependency.
     assert len(taken) == 4
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
-    for problem, status in ((invalid, 422), (broken, 422), (refused, 403)):
+    for problem, status in ((invalid, 422), (broken, 422), (deep, 400), (refused, 403)):
         assert problem.status_code == status, problem.text
         assert problem.headers["content-type"] == "application/problem+json"
     assert [tuple(error["loc"]) for error in invalid.json()["errors"]] == [("body", "latitude")]
