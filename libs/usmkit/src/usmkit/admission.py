@@ -6,6 +6,8 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from usmkit.bodies import replaying, whole_body
+
 # Probes must answer while the service is busy: they never wait for a turn.
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -31,11 +33,7 @@ class AdmissionLimit:
         if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
-        received = await _whole_body(receive)
-
-        async def replay() -> Message:
-            return received.pop(0) if received else await receive()
-
+        replay = replaying(await whole_body(receive), receive)
         turn_over = False
 
         async def end_turn_on_answer(message: Message) -> None:
@@ -52,11 +50,3 @@ class AdmissionLimit:
             if not turn_over:
                 turn_over = True
                 self._turns.release()
-
-
-async def _whole_body(receive: Receive) -> list[Message]:
-    """The request's messages up to the last part of its body (or a disconnect)."""
-    messages = [await receive()]
-    while messages[-1]["type"] == "http.request" and messages[-1].get("more_body", False):
-        messages.append(await receive())
-    return messages

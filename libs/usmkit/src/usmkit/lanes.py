@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from usmkit.bodies import body_of, replaying, whole_body
 
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 # A lane's answer to a request and its body, or None: "the router answers this one".
@@ -32,20 +34,6 @@ def exception_handler_for(handlers: Mapping[Any, Any], exc: Exception) -> Except
         if handler is not None:
             return handler
     return None
-
-
-def replaying(body: bytes, receive: Receive) -> Receive:
-    """`receive` for an app given a request whose body was already read."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
 
 
 class Lanes:
@@ -67,19 +55,19 @@ class Lanes:
         if lane is None:
             await self.app(scope, receive, send)
             return
-        request = Request(scope, receive)
-        try:
-            body = await request.body()
-        except ClientDisconnect:
+        messages = await whole_body(receive)
+        if messages[-1]["type"] == "http.disconnect":
             return  # no one to answer
+        # The body stays readable (`request.body()`) for the lane and the handlers.
+        request = Request(scope, replaying(messages, receive))
         try:
-            response = await lane(request, body)
+            response = await lane(request, body_of(messages))
         except Exception as exc:
             handler = exception_handler_for(self.exception_handlers, exc)
             if handler is None:
                 raise
             response = await handler(request, exc)
         if response is None:
-            await self.app(scope, replaying(body, receive), send)
+            await self.app(scope, replaying(messages, receive), send)
             return
         await response(scope, receive, send)
