@@ -19,7 +19,6 @@ from usm_gateway.identity import Authenticator
 from usm_gateway.ratelimit import RateLimiter, route_class
 from usm_gateway.upstream import Unforwardable, Upstream, UpstreamTimeout, UpstreamUnavailable
 from usmkit.auth import mint_internal_token
-from usmkit.lanes import exception_handler_for
 from usmkit.observability import REQUEST_ID_HEADER
 from usmkit.problems import (
     BadRequest,
@@ -27,6 +26,7 @@ from usmkit.problems import (
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
+    exception_handler_for,
 )
 
 HOP_BY_HOP = frozenset(

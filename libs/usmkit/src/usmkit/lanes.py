@@ -20,20 +20,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from usmkit.bodies import body_of, replaying, whole_body
+from usmkit.problems import exception_handler_for
 
-ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 # A lane's answer to a request and its body, or None: "the router answers this one".
 Lane = Callable[[Request, bytes], Awaitable[Response | None]]
-
-
-def exception_handler_for(handlers: Mapping[Any, Any], exc: Exception) -> ExceptionHandler | None:
-    """The app's handler for `exc`, looked up along its classes as Starlette does (USM's
-    handlers are all coroutines)."""
-    for cls in type(exc).__mro__:
-        handler: ExceptionHandler | None = handlers.get(cls)
-        if handler is not None:
-            return handler
-    return None
 
 
 class Lanes:

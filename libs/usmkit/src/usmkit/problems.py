@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from usmkit.db import TRANSIENT_ERRORS, is_data_exception, is_transient, sqlstate_of
 
@@ -148,6 +150,20 @@ _STATUS_SLUGS = {
     415: ("unsupported-media-type", "Unsupported media type"),
     429: ("rate-limited", "Too many requests"),
 }
+
+
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def exception_handler_for(handlers: Mapping[Any, Any], exc: Exception) -> ExceptionHandler | None:
+    """The app's handler for `exc`, looked up along its classes as Starlette does, for the
+    plain ASGI layers that answer in front of the router (the gateway's proxy, the lanes);
+    USM's handlers are all coroutines."""
+    for cls in type(exc).__mro__:
+        handler: ExceptionHandler | None = handlers.get(cls)
+        if handler is not None:
+            return handler
+    return None
 
 
 def install_problem_handlers(app: FastAPI) -> None:
