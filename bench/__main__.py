@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bench import gateway_overhead
+from bench import gateway_overhead, reports_intake, soak
 from bench.report import Figure, table
 from usmdev.fuzzing import lifted_rate_limits
 from usmdev.seed import seed
@@ -54,7 +54,9 @@ def main(names: list[str]) -> None:
         shutil.rmtree(base, ignore_errors=True)
     print(
         f"\nUSM benchmarks — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{platform.machine()}, {os.cpu_count()} CPUs, {gateway_overhead.SECONDS:.0f} s per run\n"
+        f"{platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load runs of {gateway_overhead.SECONDS:.0f} s "
+        f"(intake's {reports_intake.SECONDS:.0f} s, the soak's {soak.SECONDS:.0f} s)\n"
     )
     print(table(figures))
 
