@@ -9,17 +9,13 @@ import pytest
 
 from usm_gateway.config import GatewaySettings
 from usm_gateway.identity import mint_dev_token
+from usmdev.geography import CENTRAL
 from usmdev.stack import Stack
 from usmdev.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.e2e
-
-CENTRAL = {
-    "type": "Polygon",
-    "coordinates": [[[31.0, -29.9], [31.1, -29.9], [31.1, -29.8], [31.0, -29.8], [31.0, -29.9]]],
-}
 
 
 def bearer(roles: list[str], cities: list[str]) -> dict[str, str]:
@@ -59,7 +55,7 @@ async def test_events_cross_every_service(gateway: httpx.AsyncClient) -> None:
     async def district_written() -> httpx.Response | None:
         response = await gateway.put(
             "/api/v1/indicators/cities/durban/districts/DBN-CENTRAL",
-            json={"name": "Central", "boundary": CENTRAL, "population": 120000},
+            json={"name": "Central", "boundary": CENTRAL["boundary"], "population": 120000},
             headers=admin,
         )
         return response if response.status_code in (200, 201) else None

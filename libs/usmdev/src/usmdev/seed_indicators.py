@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from usmdev.geography import box
 from usmdev.waiting import retry_while
 
 # Cities reach the indicators service by event (`city.registered`): a fresh stack may need
@@ -37,12 +38,6 @@ BOXES: dict[str, tuple[float, float, float, float]] = {
     "CJ-CENTRO": (-106.50, 31.70, -106.42, 31.76),
     "CJ-SURORIENTE": (-106.42, 31.58, -106.28, 31.76),
 }
-
-
-def box(west: float, south: float, east: float, north: float) -> dict[str, Any]:
-    """A GeoJSON Polygon for a longitude/latitude box."""
-    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-    return {"type": "Polygon", "coordinates": [ring]}
 
 
 # Per district and year: homicides by quarter, then yearly survey and administrative figures.

@@ -1,25 +1,13 @@
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 
 from usm_reports.districts.geometry import InvalidBoundary
 from usm_reports.models import District, known_cities
 from usmdev.events import city_registered, geography_updated
+from usmdev.geography import box
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness
 from usmdev.waiting import eventually
 from usmkit.events.topics import topic_for
-
-
-def square(west: float, south: float, size: float) -> dict[str, Any]:
-    ring = [
-        [west, south],
-        [west + size, south],
-        [west + size, south + size],
-        [west, south + size],
-        [west, south],
-    ]
-    return {"type": "Polygon", "coordinates": [ring]}
 
 
 async def district_codes(harness: ServiceHarness) -> list[str]:
@@ -36,12 +24,12 @@ async def test_geography_updated_replaces_the_copy_and_a_redelivery_changes_noth
         first = geography_updated(
             "durban",
             [
-                {"code": "A", "name": "A", "boundary": square(31.0, -29.9, 0.1)},
+                {"code": "A", "name": "A", "boundary": box(31.0, -29.9, 31.1, -29.8)},
                 {"code": "B", "name": "B", "boundary": None},
             ],
         )
         second = geography_updated(
-            "durban", [{"code": "C", "name": "C", "boundary": square(31.0, -29.9, 1)}]
+            "durban", [{"code": "C", "name": "C", "boundary": box(31.0, -29.9, 32.0, -28.9)}]
         )
         assert await consumer.handle(first) is True
         assert await district_codes(reports) == ["A", "B"]

@@ -9,32 +9,13 @@ import pytest
 from sqlalchemy import text
 
 from usm_reports.exports import service as exports_service
+from usmdev.geography import CENTRAL, NORTH
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 SeedCity = Callable[..., Awaitable[None]]
 ANALYST = principal(["city_analyst"], ["durban"])
 MODERATOR = principal(["city_admin"], ["durban"], subject="moderator-thandi")
 CJ_ANALYST = principal(["city_analyst"], ["ciudad-juarez"])
-CENTRAL = {
-    "code": "DBN-CENTRAL",
-    "name": "Central",
-    "boundary": {
-        "type": "Polygon",
-        "coordinates": [
-            [[31.0, -29.9], [31.1, -29.9], [31.1, -29.8], [31.0, -29.8], [31.0, -29.9]]
-        ],
-    },
-}
-NORTH = {
-    "code": "DBN-NORTH",
-    "name": "North",
-    "boundary": {
-        "type": "Polygon",
-        "coordinates": [
-            [[31.0, -29.8], [31.2, -29.8], [31.2, -29.6], [31.0, -29.6], [31.0, -29.8]]
-        ],
-    },
-}
 EXACT = {"latitude": -29.851234, "longitude": 31.053456}
 STREETLIGHT: dict[str, Any] = {
     "city": "durban",

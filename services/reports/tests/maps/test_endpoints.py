@@ -4,30 +4,11 @@ from typing import Any
 
 import h3
 
+from usmdev.geography import CENTRAL, NORTH
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 SeedCity = Callable[..., Awaitable[None]]
 MODERATOR = principal(["city_admin"], ["durban"])
-CENTRAL = {
-    "code": "DBN-CENTRAL",
-    "name": "Central",
-    "boundary": {
-        "type": "Polygon",
-        "coordinates": [
-            [[31.0, -29.9], [31.1, -29.9], [31.1, -29.8], [31.0, -29.8], [31.0, -29.9]]
-        ],
-    },
-}
-NORTH = {
-    "code": "DBN-NORTH",
-    "name": "North",
-    "boundary": {
-        "type": "Polygon",
-        "coordinates": [
-            [[31.0, -29.8], [31.2, -29.8], [31.2, -29.6], [31.0, -29.6], [31.0, -29.8]]
-        ],
-    },
-}
 IN_CENTRAL = {"latitude": -29.8512, "longitude": 31.0534}
 IN_NORTH = {"latitude": -29.7012, "longitude": 31.1034}
 STREETLIGHT: dict[str, Any] = {

@@ -10,21 +10,12 @@ import pytest
 from sqlalchemy import select, text, update
 
 from usm_reports.models import Report
+from usmdev.geography import CENTRAL
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 SeedCity = Callable[..., Awaitable[None]]
 APP_CLIENT = principal(["resident"], [], subject="client:fixmystreet-app")
 MODERATOR = principal(["city_admin"], ["durban"])
-CENTRAL = {
-    "code": "DBN-CENTRAL",
-    "name": "Central",
-    "boundary": {
-        "type": "Polygon",
-        "coordinates": [
-            [[31.0, -29.9], [31.1, -29.9], [31.1, -29.8], [31.0, -29.8], [31.0, -29.9]]
-        ],
-    },
-}
 DBN = {"jurisdiction_id": "durban"}
 STREETLIGHT_FORM = {
     "jurisdiction_id": "durban",

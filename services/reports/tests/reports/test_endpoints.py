@@ -9,20 +9,11 @@ from sqlalchemy import select
 from usm_reports.models import Report
 from usm_reports.reports.intake import Intake, get_intake
 from usm_reports.reports.lane import INTAKE
+from usmdev.geography import CENTRAL
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 ANALYST = principal(["city_analyst"], ["durban"])
 CITY_ADMIN = principal(["city_admin"], ["durban"])
-CENTRAL = {
-    "code": "DBN-CENTRAL",
-    "name": "Central",
-    "boundary": {
-        "type": "Polygon",
-        "coordinates": [
-            [[31.0, -29.9], [31.1, -29.9], [31.1, -29.8], [31.0, -29.8], [31.0, -29.9]]
-        ],
-    },
-}
 # North has a hole (a park, say): points in it belong to no district.
 NORTH = {
     "code": "DBN-NORTH",

@@ -14,6 +14,7 @@ from usm_reports.duplicates.repository import candidate_parameters, earliest_can
 from usm_reports.main import create_app
 from usm_reports.models import DistrictCopy, Report, ReportStatusChange
 from usmdev.events import geography_updated
+from usmdev.geography import CENTRAL, box, district
 from usmdev.postgres import EmbeddedPostgres
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 from usmdev.waiting import eventually
@@ -44,18 +45,8 @@ GBV: dict[str, Any] = {
 }
 
 
-def square(code: str, west: float, south: float, east: float, north: float) -> dict[str, Any]:
-    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-    return {
-        "code": code,
-        "name": code.title(),
-        "boundary": {"type": "Polygon", "coordinates": [ring]},
-    }
-
-
-CENTRAL = square("DBN-CENTRAL", 31.0, -29.9, 31.1, -29.8)
 # The same place, renamed and redrawn by a later `geography.updated`.
-REDRAWN = square("DBN-INNER", 31.04, -29.86, 31.06, -29.84)
+REDRAWN = district("DBN-INNER", "Inner", box(31.04, -29.86, 31.06, -29.84))
 
 
 async def submit(harness: ServiceHarness, body: dict[str, Any]) -> dict[str, Any]:

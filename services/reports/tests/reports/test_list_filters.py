@@ -2,21 +2,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from usmdev.geography import CENTRAL
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 SeedCity = Callable[..., Awaitable[None]]
 ANALYST = principal(["city_analyst"], ["durban"])
 MODERATOR = principal(["city_admin"], ["durban"])
-CENTRAL = {
-    "code": "DBN-CENTRAL",
-    "name": "Central",
-    "boundary": {
-        "type": "Polygon",
-        "coordinates": [
-            [[31.0, -29.9], [31.1, -29.9], [31.1, -29.8], [31.0, -29.8], [31.0, -29.9]]
-        ],
-    },
-}
 LAMP: dict[str, Any] = {
     "city": "durban",
     "category_code": "streetlight",

@@ -5,21 +5,12 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from usmdev.geography import CENTRAL
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 SeedCity = Callable[..., Awaitable[None]]
 MODERATOR = principal(["city_admin"], ["durban"], subject="moderator-thandi")
 ANALYST = principal(["city_analyst"], ["durban"])
-CENTRAL = {
-    "code": "DBN-CENTRAL",
-    "name": "Central",
-    "boundary": {
-        "type": "Polygon",
-        "coordinates": [
-            [[31.0, -29.9], [31.1, -29.9], [31.1, -29.8], [31.0, -29.8], [31.0, -29.9]]
-        ],
-    },
-}
 STREETLIGHT: dict[str, Any] = {
     "city": "durban",
     "category_code": "streetlight",

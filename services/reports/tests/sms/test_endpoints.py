@@ -8,22 +8,13 @@ from sqlalchemy import func, select
 from usm_reports.config import DEVELOPMENT_SMS_SECRET
 from usm_reports.models import Report, SmsReceipt
 from usm_reports.sms.service import signature_of
+from usmdev.geography import CENTRAL
 from usmdev.pytest_plugin import ServiceFactory, ServiceHarness, principal
 
 SeedCity = Callable[..., Awaitable[None]]
 MODERATOR = principal(["city_admin"], ["durban"])
 SENDER = "+27825551234"
 SMS_PATH = "/api/v1/reports/cities/durban/sms"
-CENTRAL = {
-    "code": "DBN-CENTRAL",
-    "name": "Central",
-    "boundary": {
-        "type": "Polygon",
-        "coordinates": [
-            [[31.0, -29.9], [31.1, -29.9], [31.1, -29.8], [31.0, -29.8], [31.0, -29.9]]
-        ],
-    },
-}
 
 
 def signed(
