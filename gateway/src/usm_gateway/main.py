@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -37,12 +36,7 @@ from usmkit.problems import (
     problem_openapi,
     problem_response,
 )
-from usmkit.runtime import (
-    STOP_GRACE_S,
-    housekeeping,
-    repeat_until,
-    settle_garbage_collection,
-)
+from usmkit.runtime import Background, housekeeping, settle_garbage_collection
 
 READY_TIMEOUT_S = 3.0
 ADMIN_PREFIX = "/api/v1/admin/"
@@ -153,25 +147,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settle_garbage_collection(settings.environment)
-        stopping = asyncio.Event()
+        background = Background("gateway")
         # The gateway's one kit table: the answers it keeps for Idempotency-Key.
-        purging = asyncio.create_task(
-            repeat_until(
-                stopping,
-                housekeeping(
-                    gateway.database,
-                    (idempotency_expiry(idempotency_keys, settings),),
-                    settings.housekeeping_interval_s,
-                ),
+        background.repeat(
+            housekeeping(
+                gateway.database,
+                (idempotency_expiry(idempotency_keys, settings),),
+                settings.housekeeping_interval_s,
             )
         )
         try:
             yield
         finally:
-            stopping.set()
-            # A round under way ends first (a statement or two), or is cancelled.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(purging, STOP_GRACE_S)
+            await background.stop()
             await gateway.close()
 
     app = FastAPI(

@@ -43,7 +43,7 @@ class Repeated:
     work: Callable[[], Awaitable[object]]
 
 
-async def repeat_until(stopping: asyncio.Event, repeated: Repeated) -> None:
+async def _repeat_until(stopping: asyncio.Event, repeated: Repeated) -> None:
     """The rounds of `repeated`, until `stopping` is set."""
     while not stopping.is_set():
         try:
@@ -53,6 +53,39 @@ async def repeat_until(stopping: asyncio.Event, repeated: Repeated) -> None:
             logger.exception("%s failed; the next round tries again", repeated.name)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=repeated.interval_s)
+
+
+@dataclass
+class Background:
+    """The loops a process runs beside its requests (relay, consumer, `Repeated` work),
+    named `<label>-<name>`, stopped together: each ends at its next pause once asked, and
+    what is still busy after `STOP_GRACE_S` is cancelled."""
+
+    label: str
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def spawn(self, name: str, work: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+        """Run `work(stopping)` until it returns; a crash is logged."""
+        task = asyncio.create_task(work(self.stopping), name=f"{self.label}-{name}")
+        task.add_done_callback(_report_crash)
+        self._tasks.append(task)
+
+    def repeat(self, repeated: Repeated) -> None:
+        self.spawn(repeated.name, lambda stopping: _repeat_until(stopping, repeated))
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        if self._tasks:
+            _, busy = await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+            for task in busy:
+                task.cancel()
+            for task in busy:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._tasks.clear()
+        # Stopped: it may start again.
+        self.stopping.clear()
 
 
 def housekeeping(database: Database, expiries: tuple[Expiry, ...], interval_s: float) -> Repeated:
@@ -79,11 +112,11 @@ class ServiceRuntime:
     outbox: Outbox = field(init=False)
     relay: OutboxRelay = field(init=False)
     consumer: ConsumerRunner | None = field(init=False, default=None)
+    background: Background = field(init=False)
     _repeated: list[Repeated] = field(init=False, default_factory=list)
-    _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
-    _stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
+        self.background = Background(self.service_name)
         self.database = Database(
             self.settings.database_url, pool_size=self.settings.database_pool_size
         )
@@ -140,32 +173,18 @@ class ServiceRuntime:
     @property
     def stopping(self) -> bool:
         """The service is stopping: long work should end at its next pause."""
-        return self._stopping.is_set()
+        return self.background.stopping.is_set()
 
     def start_background(self) -> None:
-        self._stopping.clear()
-        self._spawn(self.relay.run(self._stopping), "relay")
+        self.background.spawn("relay", self.relay.run)
         if self.consumer is not None and self.settings.consumers_enabled:
-            self._spawn(self.consumer.run(self._stopping), "consumer")
+            self.background.spawn("consumer", self.consumer.run)
         for repeated in self._repeated:
-            self._spawn(repeat_until(self._stopping, repeated), repeated.name)
-
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=f"{self.service_name}-{name}")
-        task.add_done_callback(_report_crash)
-        self._tasks.append(task)
+            self.background.repeat(repeated)
 
     async def stop(self) -> None:
-        """Ask the loops to stop at their next pause; cancel what is still busy after a grace."""
-        self._stopping.set()
-        if self._tasks:
-            _, busy = await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
-            for task in busy:
-                task.cancel()
-            for task in busy:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._tasks.clear()
+        """Stop the background loops (`Background.stop`), then close the connections."""
+        await self.background.stop()
         await self.producer.close()
         await self.database.dispose()
         await self.events_database.dispose()
