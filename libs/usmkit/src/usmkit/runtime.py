@@ -147,6 +147,7 @@ class ServiceRuntime:
                 registry=self.registry,
                 producer=self.producer,
                 subscription=self.subscription,
+                on_events_written=self.relay.wake,
             )
         self.repeat(
             housekeeping(

@@ -17,6 +17,7 @@ from usmkit.db import Database, is_transient
 from usmkit.events.cloudevents import CloudEvent, InvalidEvent, SchemaRegistry
 from usmkit.events.kafka import ProducerHolder, new_consumer
 from usmkit.events.lifecycle import pause
+from usmkit.events.outbox import EVENTS_WRITTEN
 from usmkit.events.topics import DEAD_LETTER_TOPIC
 from usmkit.observability import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from usmkit.settings import KitSettings
@@ -73,7 +74,10 @@ class ConsumerRunner:
         registry: SchemaRegistry,
         producer: ProducerHolder,
         subscription: Subscription,
+        on_events_written: Callable[[], None] | None = None,
     ) -> None:
+        """`on_events_written` is called once a handler's transaction committed events of
+        its own (the relay's wake), so they need not wait for the relay's next poll."""
         self.service = service
         self.settings = settings
         self.database = database
@@ -81,6 +85,7 @@ class ConsumerRunner:
         self.registry = registry
         self.producer = producer
         self.subscription = subscription
+        self.on_events_written = on_events_written
         self._claim = insert(self.inbox).on_conflict_do_nothing().returning(self.inbox.c.event_id)
         self._consumer: AIOKafkaConsumer | None = None
         self._processed: dict[TopicPartition, int] = {}
@@ -125,6 +130,8 @@ class ConsumerRunner:
             else:
                 (event,) = fresh  # the other handlers are given one event at a time
                 await handler(session, event)
+        if session.info.get(EVENTS_WRITTEN) and self.on_events_written is not None:
+            self.on_events_written()
         return fresh
 
     async def readable(self, record: ConsumerRecord) -> CloudEvent | None:
