@@ -38,8 +38,24 @@ def load(name: str) -> Benchmark:
     return module
 
 
+def other_servers() -> int:
+    """USM services and brokers already running on this machine (another stack, or one
+    left behind): they take CPU from the stack being measured, so the header says so."""
+    count = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:  # the process ended meanwhile
+            continue
+        if any(arg.endswith(b":create_app") or b"/tansu" in arg for arg in args):
+            count += 1
+    return count
+
+
 def main(names: list[str]) -> None:
     chosen = [load(name) for name in names or BENCHMARKS]
+    others = other_servers()
+    load_at_start = os.getloadavg()[0]
     # One address sends far more than an anonymous caller may: lift the limits for the run.
     os.environ["USM_GATEWAY_RATE_LIMITS"] = lifted_rate_limits()
     base = Path(tempfile.mkdtemp(prefix="usm-bench-"))
@@ -56,7 +72,8 @@ def main(names: list[str]) -> None:
         f"\nUSM benchmarks — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.machine()}, {os.cpu_count()} CPUs, "
         f"load runs of {gateway_overhead.SECONDS:.0f} s "
-        f"(intake's {reports_intake.SECONDS:.0f} s, the soak's {soak.SECONDS:.0f} s)\n"
+        f"(intake's {reports_intake.SECONDS:.0f} s, the soak's {soak.SECONDS:.0f} s); "
+        f"at start, load average {load_at_start:.1f} and {others} other USM servers running\n"
     )
     print(table(figures))
 
