@@ -8,14 +8,12 @@ from typing import Any
 
 from sqlalchemy import Table, func, insert, select
 
-from usmdev.broker import EmbeddedBroker
-from usmdev.pytest_plugin import DatabaseFactory, KitDatabase
+from usmdev.pytest_plugin import KitDatabase, KitRuntimeFactory
 from usmdev.waiting import eventually
-from usmkit.db import Database, new_metadata
+from usmkit.db import Database
 from usmkit.housekeeping import kit_expiries, purge_expired
-from usmkit.runtime import ServiceRuntime
 from usmkit.settings import KitSettings
-from usmkit.tables import KitTables, define_kit_tables
+from usmkit.tables import KitTables
 
 NOW = datetime.now(UTC)
 SETTINGS = KitSettings(
@@ -140,37 +138,22 @@ async def test_replicas_purging_at_once_delete_each_row_once(
 
 
 async def test_a_running_service_purges_on_its_schedule(
-    usm_database: DatabaseFactory, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+    usm_kit_runtime: KitRuntimeFactory,
 ) -> None:
-    async with usm_database("network") as url:
-        runtime = ServiceRuntime(
-            service_name="network",
-            settings=SETTINGS.model_copy(
-                update={
-                    "database_url": url,
-                    "kafka_bootstrap_servers": usm_broker.bootstrap_servers,
-                    "kafka_topic_prefix": usm_topic_prefix,
-                    "housekeeping_interval_s": 0.05,
-                }
-            ),
-            tables=define_kit_tables(new_metadata()),
-            subscription=None,
-        )
+    async with usm_kit_runtime(
+        housekeeping_interval_s=0.05, inbox_retention_days=SETTINGS.inbox_retention_days
+    ) as runtime:
         inbox = runtime.tables.inbox
-        runtime.start_background()
-        try:
-            # Rows that expire while the service runs go at its next round.
-            await add(
-                runtime.database, inbox, 3, lambda: inbox_row(received_at=NOW - timedelta(days=15))
-            )
-            await add(runtime.database, inbox, 1, lambda: inbox_row(received_at=NOW))
+        # Rows that expire while the service runs go at its next round.
+        await add(
+            runtime.database, inbox, 3, lambda: inbox_row(received_at=NOW - timedelta(days=15))
+        )
+        await add(runtime.database, inbox, 1, lambda: inbox_row(received_at=NOW))
 
-            async def only_the_recent_one_left() -> bool:
-                async with runtime.database.transaction() as session:
-                    count = select(func.count()).select_from(runtime.tables.inbox)
-                    return await session.scalar(count) == 1
+        async def only_the_recent_one_left() -> bool:
+            async with runtime.database.transaction() as session:
+                count = select(func.count()).select_from(runtime.tables.inbox)
+                return await session.scalar(count) == 1
 
-            await eventually(only_the_recent_one_left, what="the expired inbox rows deleted")
-            assert (await remaining(runtime.database, runtime.tables))["inbox"] == [NOW]
-        finally:
-            await runtime.stop()
+        await eventually(only_the_recent_one_left, what="the expired inbox rows deleted")
+        assert (await remaining(runtime.database, runtime.tables))["inbox"] == [NOW]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usmdev.broker import EmbeddedBroker
 from usmdev.events import city_registered
-from usmdev.pytest_plugin import DatabaseFactory, KitDatabase
+from usmdev.pytest_plugin import DatabaseFactory, KitDatabase, KitRuntimeFactory
 from usmdev.stack import free_port
 from usmdev.waiting import eventually
 from usmkit.db import Database, new_metadata
@@ -26,7 +26,6 @@ from usmkit.events.kafka import ProducerHolder
 from usmkit.events.outbox import Outbox
 from usmkit.events.relay import OutboxRelay, relay_lock_key
 from usmkit.events.topics import topic_for
-from usmkit.runtime import ServiceRuntime
 from usmkit.settings import KitSettings
 from usmkit.tables import define_kit_tables
 from usmkit.tenancy import CITY_REGISTERED
@@ -267,7 +266,7 @@ async def test_a_paused_relay_publishes_when_woken(
 
 
 async def test_events_a_consumed_event_writes_are_published_without_waiting_for_the_poll(
-    usm_database: DatabaseFactory, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+    usm_kit_runtime: KitRuntimeFactory, usm_broker: EmbeddedBroker, usm_topic_prefix: str
 ) -> None:
     async def welcome(session: AsyncSession, event: CloudEvent) -> None:
         """A handler that answers with an event of its own."""
@@ -276,34 +275,19 @@ async def test_events_a_consumed_event_writes_are_published_without_waiting_for_
             session, "city.registered", subject=partner, city=partner, data=city_data(partner)
         )
 
-    async with usm_database("network") as url:
-        runtime = ServiceRuntime(
-            service_name="network",
-            settings=KitSettings(
-                environment="test",
-                database_url=url,
-                kafka_bootstrap_servers=usm_broker.bootstrap_servers,
-                kafka_topic_prefix=usm_topic_prefix,
-                # A poll no test waits out, and events given to the consumer by hand.
-                outbox_poll_interval_s=600,
-                consumers_enabled=False,
-            ),
-            tables=define_kit_tables(new_metadata()),
-            subscription=Subscription(
-                topics=(topic_for("network"),), handlers={CITY_REGISTERED: welcome}
-            ),
-        )
+    async with usm_kit_runtime(
+        subscription=Subscription(
+            topics=(topic_for("network"),), handlers={CITY_REGISTERED: welcome}
+        ),
+        # A poll no test waits out, and events given to the consumer by hand.
+        outbox_poll_interval_s=600,
+        consumers_enabled=False,
+    ) as runtime:
         assert runtime.consumer is not None
-        runtime.start_background()
-        try:
-            # The relay's first look, at start, found nothing; it now pauses for the poll.
-            await eventually(lambda: _drained(runtime.relay), what="an empty outbox")
-            assert await runtime.consumer.handle(city_registered("durban"))
-            await eventually(
-                lambda: _drained(runtime.relay), timeout_s=20, what="the answer published"
-            )
-        finally:
-            await runtime.stop()
+        # The relay's first look, at start, found nothing; it now pauses for the poll.
+        await eventually(lambda: _drained(runtime.relay), what="an empty outbox")
+        assert await runtime.consumer.handle(city_registered("durban"))
+        await eventually(lambda: _drained(runtime.relay), timeout_s=20, what="the answer published")
     events = await read_topic(
         usm_broker.bootstrap_servers, usm_topic_prefix + topic_for("network"), 1
     )

@@ -27,8 +27,10 @@ from usmdev.stack import free_port, migrate
 from usmkit.auth import Principal, mint_internal_token, scopes_for
 from usmkit.db import Database, new_metadata
 from usmkit.events.cloudevents import CloudEvent, event_type
+from usmkit.events.consumer import Subscription
 from usmkit.events.topics import ALL_TOPICS
-from usmkit.runtime import ServiceRuntime
+from usmkit.runtime import Repeated, ServiceRuntime
+from usmkit.settings import KitSettings
 from usmkit.tables import KitTables, define_kit_tables
 
 SPECS = {spec.name: spec for spec in DATABASE_SPECS}
@@ -130,6 +132,49 @@ async def usm_topic_prefix(usm_broker: EmbeddedBroker) -> str:
     prefix = f"t{uuid.uuid4().hex[:10]}."
     await usm_broker.create_topics(tuple(prefix + topic for topic in ALL_TOPICS))
     return prefix
+
+
+KitRuntimeFactory = Callable[..., AbstractAsyncContextManager[ServiceRuntime]]
+
+
+@pytest.fixture
+def usm_kit_runtime(
+    usm_database: DatabaseFactory, usm_broker: EmbeddedBroker, usm_topic_prefix: str
+) -> KitRuntimeFactory:
+    """`async with usm_kit_runtime(subscription=..., repeated=[...], **settings) as runtime:`
+    the kit's runtime alone, its background loops running, on a fresh database with the kit's
+    tables and this test's topics: for testing the kit's background work without a service."""
+
+    @asynccontextmanager
+    async def start(
+        *,
+        subscription: Subscription | None = None,
+        repeated: Sequence[Repeated] = (),
+        **overrides: Any,
+    ) -> AsyncIterator[ServiceRuntime]:
+        # Every service's template carries the kit tables; any one will do.
+        async with usm_database("network") as url:
+            runtime = ServiceRuntime(
+                service_name="network",
+                settings=KitSettings(
+                    environment="test",
+                    database_url=url,
+                    kafka_bootstrap_servers=usm_broker.bootstrap_servers,
+                    kafka_topic_prefix=usm_topic_prefix,
+                    **overrides,
+                ),
+                tables=define_kit_tables(new_metadata()),
+                subscription=subscription,
+            )
+            for work in repeated:
+                runtime.repeat(work)
+            runtime.start_background()
+            try:
+                yield runtime
+            finally:
+                await runtime.stop()
+
+    return start
 
 
 def principal(
